@@ -1,0 +1,29 @@
+package dev.tally.contracts;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A bad row, as published on {@link Topics#CLICKS_INVALID}, version 1: the input exactly as it arrived and why it
+ * was refused, so that nothing that reached ingest disappears silently.
+ *
+ * @param raw        the input as received (one event's JSON text, or the whole body when it could not be split)
+ * @param errors     every reason the input was refused
+ * @param receivedAt when ingest received it
+ * @param requestId  the id of the HTTP request that carried it, also in ingest's answer and logs
+ */
+public record InvalidEvent(
+        @JsonProperty("raw") String raw,
+        @JsonProperty("errors") List<FieldError> errors,
+        @JsonProperty("received_at") Instant receivedAt,
+        @JsonProperty("request_id") String requestId) {
+
+    /** The value of the {@link Headers#SCHEMA_VERSION} header for this record type. */
+    public static final int SCHEMA_VERSION = 1;
+
+    /** One reason: the field at fault (a JSON pointer-like path, or empty for the whole input) and what is wrong. */
+    public record FieldError(@JsonProperty("field") String field, @JsonProperty("reason") String reason) {
+    }
+}

@@ -1,0 +1,49 @@
+package dev.tally.contracts;
+
+import java.util.List;
+
+/**
+ * Kafka topic names and how each topic is laid out. The local stack creates exactly these topics; services name
+ * them in their {@code application.properties} through these constants' values.
+ */
+public final class Topics {
+    /** The system of record: every accepted click, keyed by {@code user_id}. Retention unlimited. */
+    public static final String CLICKS = "clicks";
+    /** Bad rows: the raw input of every rejected event and why it was rejected. */
+    public static final String CLICKS_INVALID = "clicks.invalid";
+    /** Events that arrived past a window's allowed lateness; the batch layer still counts them. */
+    public static final String CLICKS_LATE = "clicks.late";
+    /** The shuffle between stage 1 (by user) and stage 2 (by page). */
+    public static final String PAGE_PARTIALS = "page-partials";
+    /** Totals per page and window ({@link WindowResult}), keyed by {@code page_id/window}; compacted. */
+    public static final String PAGE_STATS = "page-stats";
+    /** Session windows per user. */
+    public static final String SESSIONS = "sessions";
+    /** The batch view: daily summaries per page, keyed by {@code page_id/date}; compacted. */
+    public static final String PAGE_SUMMARIES = "page-summaries";
+    /** Alert transitions (firing, resolved), keyed by alert fingerprint. */
+    public static final String ALERTS = "alerts";
+
+    /** Partition count of {@link #CLICKS} unless the stack is told otherwise: the unit of parallelism. */
+    public static final int DEFAULT_CLICKS_PARTITIONS = 8;
+
+    /** How a topic is created: its name, partition count, and whether it keeps only the latest value per key. */
+    public record Spec(String name, int partitions, boolean compacted, boolean unlimitedRetention) {
+    }
+
+    /** Every topic Tally uses, with {@code clicksPartitions} partitions for the keyed ones. */
+    public static List<Spec> all(int clicksPartitions) {
+        return List.of(
+                new Spec(CLICKS, clicksPartitions, false, true),
+                new Spec(CLICKS_INVALID, 1, false, true),
+                new Spec(CLICKS_LATE, clicksPartitions, false, true),
+                new Spec(PAGE_PARTIALS, clicksPartitions, false, false),
+                new Spec(PAGE_STATS, clicksPartitions, true, false),
+                new Spec(SESSIONS, clicksPartitions, false, false),
+                new Spec(PAGE_SUMMARIES, clicksPartitions, true, false),
+                new Spec(ALERTS, 1, false, true));
+    }
+
+    private Topics() {
+    }
+}

@@ -1,0 +1,39 @@
+package dev.tally.contracts;
+
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The totals of one page in one window, as published on {@link Topics#PAGE_STATS}, version 1.
+ *
+ * @param pageId        the page
+ * @param window        the window these totals cover
+ * @param views         events counted in the window
+ * @param uniqueUsers   distinct users in the window
+ * @param version       grows with every update of this page and window; consumers apply only newer versions
+ * @param finalResult   true once no further event can change the window (travels as {@code final})
+ * @param watermark     the event-time watermark when this result was computed, or null if not tracked yet
+ * @param sourceOffsets per partition of {@code clicks}, the next offset this result has read up to
+ * @param emittedAt     when the aggregator published this result
+ */
+public record WindowResult(
+        @JsonProperty("page_id") String pageId,
+        @JsonProperty("window") WindowRef window,
+        @JsonProperty("views") long views,
+        @JsonProperty("unique_users") long uniqueUsers,
+        @JsonProperty("version") long version,
+        @JsonProperty("final") boolean finalResult,
+        @JsonProperty("watermark") Instant watermark,
+        @JsonProperty("source_offsets") Map<Integer, Long> sourceOffsets,
+        @JsonProperty("emitted_at") Instant emittedAt) {
+
+    /** The value of the {@link Headers#SCHEMA_VERSION} header for this record type. */
+    public static final int SCHEMA_VERSION = 1;
+
+    /** The Kafka key: {@code page_id/window}. */
+    public String key() {
+        return pageId + "/" + window.key();
+    }
+}

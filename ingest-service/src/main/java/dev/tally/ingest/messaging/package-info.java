@@ -1,0 +1,2 @@
+/** Publishers to the {@code clicks} and {@code clicks.invalid} topics. */
+package dev.tally.ingest.messaging;

@@ -1,0 +1,2 @@
+/** The HTTP endpoints and their problem+json errors. */
+package dev.tally.ingest.rest;
