@@ -1,0 +1,2 @@
+/** Rule evaluation and fingerprints: pure logic, no framework. */
+package dev.tally.alerting.domain;

@@ -1,0 +1,2 @@
+/** Consumers of the derived topics that keep the serving tables current. */
+package dev.tally.view.messaging;

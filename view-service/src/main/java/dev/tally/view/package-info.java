@@ -1,0 +1,2 @@
+/** view-service: the serving layer, materialized views of the derived topics. */
+package dev.tally.view;

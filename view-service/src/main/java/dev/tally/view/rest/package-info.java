@@ -1,0 +1,2 @@
+/** The query API and its problem+json errors. */
+package dev.tally.view.rest;

@@ -1,0 +1,2 @@
+/** Serving tables, through Hibernate Reactive Panache repositories. */
+package dev.tally.view.store;
