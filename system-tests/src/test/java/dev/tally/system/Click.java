@@ -2,7 +2,6 @@ package dev.tally.system;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.tally.testkit.KafkaTestClient;
 
 import java.time.Instant;
 import java.time.LocalDate;
@@ -21,14 +20,14 @@ record Click(String eventId, String userId, String pageId, Instant eventTime) {
 
     /** The request body, in the wire format of the click event (snake_case, ISO-8601 time with offset). */
     String toJson() {
-        ObjectNode node = KafkaTestClient.JSON.createObjectNode()
+        ObjectNode node = TallyClient.JSON.createObjectNode()
                 .put("event_id", eventId)
                 .put("user_id", userId)
                 .put("page_id", pageId)
                 .put("type", "view")
                 .put("event_time", eventTime.toString());
         try {
-            return KafkaTestClient.JSON.writeValueAsString(node);
+            return TallyClient.JSON.writeValueAsString(node);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }

@@ -173,6 +173,37 @@ final class RunningTally implements AutoCloseable {
         }
     }
 
+    /**
+     * The sum of every series of the Prometheus metric {@code name} that {@code service} exposes at
+     * {@code /q/metrics} now, or 0 if it does not answer or has no such series yet.
+     */
+    double metric(String service, String name) {
+        HttpResponse<String> response;
+        try {
+            response = http.send(HttpRequest.newBuilder(url(service).resolve("/q/metrics"))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        } catch (IOException e) {
+            return 0;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 0;
+        }
+        if (response.statusCode() != 200) {
+            return 0;
+        }
+        double sum = 0;
+        for (String line : response.body().split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                try {
+                    sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+                } catch (NumberFormatException e) {
+                    // NaN and friends: nothing counted
+                }
+            }
+        }
+        return sum;
+    }
+
     /** Whether the supervisor has replaced the process {@code oldPid} of {@code service} by one that is ready. */
     boolean restartedAndReady(String service, long oldPid) {
         Optional<Long> pid = pid(service);

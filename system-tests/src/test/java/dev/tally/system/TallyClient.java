@@ -1,7 +1,7 @@
 package dev.tally.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.tally.testkit.KafkaTestClient;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.net.URI;
@@ -20,6 +20,8 @@ import java.util.TreeMap;
  * view-service. Plain JDK HTTP, so that what is tested is exactly what goes over the wire.
  */
 final class TallyClient {
+    /** Reads and writes the JSON of requests and answers; plain, as a client in any language would. */
+    static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(15);
 
     /** What ingest answered: its status and body, to put in a failure message. */
@@ -71,7 +73,7 @@ final class TallyClient {
         }
         JsonNode days;
         try {
-            days = KafkaTestClient.JSON.readTree(response.body());
+            days = JSON.readTree(response.body());
         } catch (IOException e) {
             throw new AssertionError("GET " + uri + " answered something that is not JSON: " + response.body());
         }

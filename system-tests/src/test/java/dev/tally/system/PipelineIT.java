@@ -1,0 +1,379 @@
+package dev.tally.system;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.tally.testkit.WebhookReceiver;
+import org.awaitility.core.ConditionTimeoutException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static dev.tally.system.RunningTally.AGGREGATOR;
+import static dev.tally.system.RunningTally.INGEST;
+import static dev.tally.system.RunningTally.VIEW;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The whole pipeline as a user meets it: the real brokers and the four packaged services, each its own process,
+ * started once for the class. Clicks go in over HTTP and must come out of the view exactly; an alert must reach a
+ * real webhook server once; and a {@code kill -9} of the aggregator while clicks stream in must lose nothing and
+ * count nothing twice. Each test uses page ids of its own, and event times that only move forward, so that the
+ * tests do not see each other's clicks and no click is late by accident.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class PipelineIT {
+    /** Tells this run's ids apart from any other's, in logs and topics. */
+    private static final String RUN = Long.toString(System.currentTimeMillis(), 36);
+    private static final long SEED = System.nanoTime();
+    private static final String RULE_PAGE = "alerted-" + RUN;
+    private static final int RULE_VIEWS_ABOVE = 25;
+
+    private static WebhookReceiver webhook;
+    private static RunningTally tally;
+    private static TallyClient client;
+
+    @BeforeAll
+    static void startTally() {
+        Path home = Path.of(System.getProperty("tally.home", "..")).toAbsolutePath().normalize();
+        webhook = new WebhookReceiver();
+        Instant started = Instant.now();
+        tally = RunningTally.start(home, home.resolve("system-tests/target/pipeline-it"), Map.of(
+                        "TALLY_CLICKS_PARTITIONS", "4",
+                        "TALLY_ALERTING_RULE_PAGE_ID", RULE_PAGE,
+                        "TALLY_ALERTING_RULE_VIEWS_ABOVE", Integer.toString(RULE_VIEWS_ABOVE),
+                        "TALLY_ALERTING_WEBHOOK_URL", webhook.url()),
+                Duration.ofMinutes(5));
+        client = new TallyClient(tally.url(INGEST), tally.url(VIEW));
+        log("Tally is up in " + RunningTally.secondsSince(started) + " (run " + RUN + ", seed " + SEED + ")");
+    }
+
+    @AfterAll
+    static void stopTally() {
+        if (tally != null) {
+            tally.close();
+        }
+        if (webhook != null) {
+            webhook.close();
+        }
+    }
+
+    @Test
+    @Order(1)
+    void clicksSentOverHttpComeBackExact() throws Exception {
+        Random random = new Random(SEED);
+        List<String> pages = List.of("exact-a-" + RUN, "exact-b-" + RUN, "exact-c-" + RUN, "exact-d-" + RUN);
+        // two UTC days, all in the past: yesterday, and today up to a little while ago
+        Instant reference = Instant.now().minusSeconds(120);
+        LocalDate today = LocalDate.ofInstant(reference, ZoneOffset.UTC);
+        LocalDate yesterday = today.minusDays(1);
+        Instant startOfToday = today.atStartOfDay(ZoneOffset.UTC).toInstant();
+        long millisToday = Math.max(1, Duration.between(startOfToday, reference).toMillis());
+        List<Click> clicks = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            Instant time = random.nextInt(5) < 2
+                    ? startOfToday.minus(Duration.ofDays(1)).plusMillis(random.nextInt(86_400_000))
+                    : startOfToday.plusMillis(random.nextLong(millisToday));
+            clicks.add(new Click("exact-" + RUN + "-" + i, "user-" + random.nextInt(50),
+                    pages.get(random.nextInt(pages.size())), time));
+        }
+        // in event-time order, as a live source would send them
+        clicks.sort(Comparator.comparing(Click::eventTime));
+
+        ExpectedCounts expected = new ExpectedCounts();
+        for (Click click : clicks) {
+            TallyClient.Answer answer = client.send(click);
+            assertEquals(202, answer.status(), () -> "POST /events of " + click + " answered " + answer.body());
+            expected.add(click);
+        }
+        assertEquals(Set.of(yesterday, today), pages.stream().flatMap(p -> expected.of(p).keySet().stream())
+                .collect(Collectors.toSet()), "the test itself should spread the clicks over two days");
+
+        awaitSummaries(pages, yesterday, today, expected, Duration.ofSeconds(90));
+    }
+
+    @Test
+    @Order(2)
+    void anAlertReachesTheWebhookOncePerWindow() throws Exception {
+        ExpectedCounts expected = new ExpectedCounts();
+        int views = RULE_VIEWS_ABOVE + 5;
+        for (int i = 0; i < views; i++) {
+            sendAcknowledged(new Click("alert-" + RUN + "-" + i, "user-" + (i % 7), RULE_PAGE, Instant.now()),
+                    expected);
+        }
+
+        Delivery first;
+        try {
+            first = await("a firing alert for " + RULE_PAGE + " at " + webhook.url())
+                    .atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250))
+                    .until(PipelineIT::firingDeliveries, deliveries -> !deliveries.isEmpty()).get(0);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\nthe webhook received: " + webhook.requests() + "\n"
+                    + tally.diagnostics(), e);
+        }
+        JsonNode alert = first.body();
+        assertEquals(RULE_PAGE, alert.path("page_id").asText(), alert::toString);
+        assertEquals("firing", alert.path("state").asText(), alert::toString);
+        assertFalse(alert.path("fingerprint").asText().isBlank(), () -> "no fingerprint: " + alert);
+        assertFalse(alert.path("rule_id").asText().isBlank(), () -> "no rule_id: " + alert);
+        assertTrue(alert.path("window").isObject(), () -> "no window: " + alert);
+        assertEquals(RULE_VIEWS_ABOVE, alert.path("threshold").asDouble(), () -> "threshold: " + alert);
+        assertTrue(alert.path("value").asDouble() > RULE_VIEWS_ABOVE, () -> "value not above threshold: " + alert);
+        assertTrue(first.webhookId().isPresent(), () -> "no webhook-id header: " + first);
+
+        // more views in the same window: the alert is already firing, so no second one may come
+        for (int i = views; i < views + 10; i++) {
+            sendAcknowledged(new Click("alert-" + RUN + "-" + i, "user-" + (i % 7), RULE_PAGE, Instant.now()),
+                    expected);
+        }
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        awaitSummaries(List.of(RULE_PAGE), today.minusDays(1), today.plusDays(1), expected, Duration.ofSeconds(60));
+        try {
+            await("still one alert for " + RULE_PAGE)
+                    .during(Duration.ofSeconds(5)).atMost(Duration.ofSeconds(8)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> distinct(firingDeliveries()).size() == 1);
+        } catch (ConditionTimeoutException e) {
+            fail("one window crossed the threshold once, but the webhook got these alerts for it (a retry repeats "
+                    + "its webhook-id; a new id is a second alert): " + firingDeliveries());
+        }
+        for (Delivery delivery : firingDeliveries()) {
+            assertEquals(first.webhookId(), delivery.webhookId(), () -> "a second alert: " + firingDeliveries());
+            assertEquals(alert.path("fingerprint"), delivery.body().path("fingerprint"),
+                    () -> "a second fingerprint: " + firingDeliveries());
+            assertEquals("POST", delivery.method(), delivery::toString);
+        }
+    }
+
+    @Test
+    @Order(3)
+    void killingTheAggregatorMidStreamLosesNothingAndCountsNothingTwice() throws Exception {
+        int total = 2_000;
+        int firstKillAt = 400;
+        int holdAt = 1_200;
+        int secondKillAt = 1_500;
+        List<String> pages = IntStream.range(0, 5).mapToObj(i -> "crash-" + i + "-" + RUN).toList();
+        ExpectedCounts expected = new ExpectedCounts();
+        AtomicInteger sent = new AtomicInteger();
+        AtomicInteger retried = new AtomicInteger();
+        CountDownLatch consumingAgain = new CountDownLatch(1);
+        Random random = new Random(SEED + 3);
+        LocalDate from = LocalDate.now(ZoneOffset.UTC).minusDays(1);
+
+        ExecutorService executor = Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "click-sender");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            // The sender holds once, until the restarted aggregator consumes again, so that the second kill too
+            // hits an aggregator that is busy with clicks that are still coming in.
+            Future<Void> sending = executor.submit((Callable<Void>) () -> {
+                for (int i = 0; i < total; i++) {
+                    if (i == holdAt && !consumingAgain.await(120, TimeUnit.SECONDS)) {
+                        throw new AssertionError("held " + holdAt + " clicks for 120 s: no restart");
+                    }
+                    Click click = new Click("crash-" + RUN + "-" + i, "user-" + random.nextInt(200),
+                            pages.get(random.nextInt(pages.size())), Instant.now());
+                    retried.addAndGet(sendUntilAcknowledged(click));
+                    expected.add(click);
+                    sent.incrementAndGet();
+                }
+                return null;
+            });
+
+            awaitSent(sending, sent, firstKillAt);
+            killAggregator(sent);
+            consumingAgain.countDown();
+
+            awaitSent(sending, sent, secondKillAt);
+            killAggregator(sent);
+
+            try {
+                sending.get(120, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                throw new AssertionError("sending failed after " + sent.get() + " clicks: " + e.getCause()
+                        + "\n" + tally.diagnostics(), e.getCause());
+            } catch (TimeoutException e) {
+                throw new AssertionError("sending did not finish within 120 s (" + sent.get() + " sent)\n"
+                        + tally.diagnostics());
+            }
+        } finally {
+            consumingAgain.countDown();
+            executor.shutdownNow();
+        }
+        assertEquals(total, expected.acknowledged());
+        log(total + " clicks acknowledged (" + retried.get() + " retries after 503); restarts seen: "
+                + tally.outputLinesContaining(AGGREGATOR + " (pid"));
+
+        awaitSummaries(pages, from, LocalDate.now(ZoneOffset.UTC).plusDays(1), expected, Duration.ofSeconds(120));
+    }
+
+    /**
+     * Kills the aggregator with SIGKILL, then waits until the supervisor has started a new one that is ready and
+     * has applied clicks again: a consumer killed without leaving its group holds its partitions until its
+     * session times out, so "ready" alone does not yet mean "consuming".
+     */
+    private static void killAggregator(AtomicInteger sent) {
+        long killed = tally.kill9(AGGREGATOR);
+        Instant killedAt = Instant.now();
+        log("killed " + AGGREGATOR + " (pid " + killed + ") with SIGKILL after " + sent.get() + " clicks");
+        try {
+            await(AGGREGATOR + " restarted").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> tally.restartedAndReady(AGGREGATOR, killed));
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(AGGREGATOR + " (pid " + killed + ") was not restarted and ready within 90 s"
+                    + " of its kill\n" + tally.diagnostics());
+        }
+        long restarted = tally.pid(AGGREGATOR).orElse(-1L);
+        log(AGGREGATOR + " is back (pid " + restarted + ", ready) in " + RunningTally.secondsSince(killedAt));
+        try {
+            await(AGGREGATOR + " consuming again").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                    .until(() -> tally.metric(AGGREGATOR, "tally_aggregator_events_counted_total")
+                            + tally.metric(AGGREGATOR, "tally_aggregator_events_skipped_total") > 0);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(AGGREGATOR + " (pid " + restarted + ") applied no click within 90 s of its "
+                    + "restart (metrics tally_aggregator_events_counted_total and _skipped_total)\n"
+                    + tally.diagnostics());
+        }
+        log(AGGREGATOR + " consumes again " + RunningTally.secondsSince(killedAt) + " after the kill, "
+                + sent.get() + " clicks sent");
+    }
+
+    /** One POST that the webhook receiver got, about the rule's page. */
+    private record Delivery(String method, Optional<String> webhookId, JsonNode body) {
+    }
+
+    /** What the webhook received that is a firing alert of the rule's page. */
+    private static List<Delivery> firingDeliveries() {
+        List<Delivery> deliveries = new ArrayList<>();
+        for (WebhookReceiver.Request request : webhook.requests()) {
+            JsonNode body;
+            try {
+                body = TallyClient.JSON.readTree(request.body());
+            } catch (IOException e) {
+                throw new AssertionError("the webhook got a body that is not JSON: " + request, e);
+            }
+            if (body != null && RULE_PAGE.equals(body.path("page_id").asText())
+                    && "firing".equals(body.path("state").asText())) {
+                deliveries.add(new Delivery(request.method(), header(request, "webhook-id"), body));
+            }
+        }
+        return deliveries;
+    }
+
+    /** The alerts among {@code deliveries}: a retry repeats its webhook-id and fingerprint, a new alert does not. */
+    private static Set<List<String>> distinct(List<Delivery> deliveries) {
+        return deliveries.stream()
+                .map(d -> List.of(d.webhookId().orElse("(none)"), d.body().path("fingerprint").asText()))
+                .collect(Collectors.toSet());
+    }
+
+    /** A header by name, ignoring case: the JDK server spells names its own way ({@code Webhook-id}). */
+    private static Optional<String> header(WebhookReceiver.Request request, String name) {
+        return request.headers().entrySet().stream()
+                .filter(e -> e.getKey().equalsIgnoreCase(name) && !e.getValue().isEmpty())
+                .map(e -> e.getValue().get(0))
+                .findFirst();
+    }
+
+    /** Sends a click that must be accepted the first time. */
+    private static void sendAcknowledged(Click click, ExpectedCounts expected) throws Exception {
+        TallyClient.Answer answer = client.send(click);
+        assertEquals(202, answer.status(), () -> "POST /events of " + click + " answered " + answer.body());
+        expected.add(click);
+    }
+
+    /**
+     * Sends a click until ingest acknowledges it, and returns how many retries that took. Only a 503 is retried:
+     * it means the click was not written. No answer at all would leave that unknown, so it fails the test.
+     */
+    private static int sendUntilAcknowledged(Click click) throws InterruptedException {
+        Instant deadline = Instant.now().plusSeconds(60);
+        int retries = 0;
+        while (true) {
+            TallyClient.Answer answer;
+            try {
+                answer = client.send(click);
+            } catch (IOException e) {
+                throw new AssertionError("POST /events of " + click + " got no answer: " + e, e);
+            }
+            if (answer.status() == 202) {
+                return retries;
+            }
+            if (answer.status() != 503 || Instant.now().isAfter(deadline)) {
+                throw new AssertionError("POST /events of " + click + " answered " + answer.status() + " "
+                        + answer.body() + (retries > 0 ? " after " + retries + " retries" : ""));
+            }
+            retries++;
+            Thread.sleep(250);
+        }
+    }
+
+    /** Waits until {@code count} clicks are acknowledged, failing at once if the sender has failed. */
+    private static void awaitSent(Future<Void> sending, AtomicInteger sent, int count) throws Exception {
+        try {
+            await(count + " clicks acknowledged").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> sending.isDone() || sent.get() >= count);
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("only " + sent.get() + " clicks acknowledged after 90 s\n" + tally.diagnostics());
+        }
+        if (sending.isDone()) {
+            sending.get(); // throws what stopped the sender
+            fail("the sender finished before " + count + " clicks");
+        }
+    }
+
+    /** Polls the view of each page until it equals what the test computed, or fails with both and the logs. */
+    private static void awaitSummaries(List<String> pages, LocalDate from, LocalDate to, ExpectedCounts expected,
+                                       Duration timeout) {
+        Instant started = Instant.now();
+        try {
+            await("summaries of " + pages).atMost(timeout).pollInterval(Duration.ofMillis(500))
+                    .untilAsserted(() -> {
+                        for (String page : pages) {
+                            assertEquals(expected.of(page), client.summary(page, from, to),
+                                    "GET /api/pages/" + page + "/summary?from=" + from + "&to=" + to);
+                        }
+                    });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError(e.getMessage() + "\n" + tally.diagnostics(), e);
+        }
+        log("summaries of " + pages.size() + " page(s) exact after " + RunningTally.secondsSince(started));
+    }
+
+    private static void log(String message) {
+        System.out.println("[PipelineIT] " + message);
+    }
+}
