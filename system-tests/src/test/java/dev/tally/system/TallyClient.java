@@ -35,6 +35,9 @@ final class TallyClient {
             .connectTimeout(Duration.ofSeconds(2))
             .build();
 
+    /** The write key ./tally gives ingest-service when TALLY_INGEST_KEYS is not set, as a user's README says. */
+    static final String WRITE_KEY = "tally-dev-key";
+
     TallyClient(URI ingest, URI view) {
         this.ingest = ingest;
         this.view = view;
@@ -45,6 +48,7 @@ final class TallyClient {
         HttpResponse<String> response = http.send(HttpRequest.newBuilder(ingest.resolve("/events"))
                         .timeout(REQUEST_TIMEOUT)
                         .header("Content-Type", "application/json")
+                        .header("Authorization", "Bearer " + WRITE_KEY)
                         .POST(HttpRequest.BodyPublishers.ofString(click.toJson()))
                         .build(),
                 HttpResponse.BodyHandlers.ofString());

@@ -25,6 +25,8 @@ import java.util.stream.Stream;
 public final class LocalStackProcess {
     private static StackInfo info;
     private static Process process;
+    private static final java.util.concurrent.BlockingQueue<String> ANSWERS =
+            new java.util.concurrent.LinkedBlockingQueue<>();
 
     /** Starts the stack on first use and returns where it listens. */
     public static synchronized StackInfo start() {
@@ -58,6 +60,39 @@ public final class LocalStackProcess {
             throw new IllegalStateException("the local stack exited before it was ready:\n" + seen);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start the local stack", e);
+        }
+    }
+
+    /** Stops the Kafka broker (keeping its data), to test how a service rides out an outage. */
+    public static void stopKafka() {
+        command("kafka stop");
+    }
+
+    /** Starts the Kafka broker again, on the same port with the same data. */
+    public static void startKafka() {
+        command("kafka start");
+    }
+
+    private static synchronized void command(String command) {
+        if (process == null) {
+            throw new IllegalStateException("the local stack is not running");
+        }
+        try {
+            ANSWERS.clear();
+            process.getOutputStream().write((command + "\n").getBytes(StandardCharsets.UTF_8));
+            process.getOutputStream().flush();
+            String answer = ANSWERS.poll(120, TimeUnit.SECONDS);
+            if (answer == null) {
+                throw new IllegalStateException("the local stack did not answer '" + command + "' in 120 s");
+            }
+            if (!answer.startsWith(StackInfo.COMMAND_DONE)) {
+                throw new IllegalStateException("the local stack could not " + command + ": " + answer);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
         }
     }
 
@@ -108,8 +143,12 @@ public final class LocalStackProcess {
     private static void drain(BufferedReader out) {
         Thread drainer = new Thread(() -> {
             try {
-                while (out.readLine() != null) {
-                    // the stack's later lines are in its log folder
+                String line;
+                while ((line = out.readLine()) != null) {
+                    // other lines are in the stack's log folder; answers to commands go to whoever asked
+                    if (line.startsWith(StackInfo.COMMAND_DONE) || line.startsWith(StackInfo.COMMAND_FAILED)) {
+                        ANSWERS.add(line);
+                    }
                 }
             } catch (IOException e) {
                 // the stack has ended

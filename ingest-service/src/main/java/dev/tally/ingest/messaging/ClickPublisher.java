@@ -30,7 +30,7 @@ public class ClickPublisher {
 
     @Inject
     @Channel(CLICKS)
-    @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 8192)
+    @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 65536)
     MutinyEmitter<String> clicks;
 
     @Inject

@@ -9,14 +9,39 @@ import java.nio.file.Path;
 final class LocalStack implements AutoCloseable {
     private final PostgresServer postgres;
     private final ArtemisServer artemis;
-    private final KafkaServer kafka;
+    private final Path dataDir;
+    private final StackPorts ports;
+    private final int clicksPartitions;
     private final StackInfo info;
+    private KafkaServer kafka;
 
-    private LocalStack(PostgresServer postgres, ArtemisServer artemis, KafkaServer kafka, StackInfo info) {
+    private LocalStack(PostgresServer postgres, ArtemisServer artemis, KafkaServer kafka, StackInfo info,
+                       Path dataDir, StackPorts ports, int clicksPartitions) {
         this.postgres = postgres;
         this.artemis = artemis;
         this.kafka = kafka;
         this.info = info;
+        this.dataDir = dataDir;
+        this.ports = ports;
+        this.clicksPartitions = clicksPartitions;
+    }
+
+    /** Stops the Kafka broker, keeping its data: tests use this to see how services cope with an outage. */
+    synchronized void stopKafka() throws Exception {
+        if (kafka != null) {
+            kafka.close();
+            kafka = null;
+            Log.info("Kafka stopped on request");
+        }
+    }
+
+    /** Starts the Kafka broker again on the same port with the same data. */
+    synchronized void startKafka() throws Exception {
+        if (kafka == null) {
+            kafka = KafkaServer.start(dataDir.resolve("kafka"), dataDir.resolve("logs"), ports.kafka(),
+                    ports.kafkaController(), clicksPartitions);
+            Log.info("Kafka started again on " + kafka.bootstrap());
+        }
     }
 
     StackInfo info() {
@@ -40,7 +65,7 @@ final class LocalStack implements AutoCloseable {
             Files.writeString(dataDir.resolve("stack.json"), info.toJson() + "\n");
             Log.info(String.format("local stack ready in %.1f s (data in %s)",
                     (System.nanoTime() - started) / 1e9, dataDir));
-            return new LocalStack(postgres, artemis, kafka, info);
+            return new LocalStack(postgres, artemis, kafka, info, dataDir, ports, clicksPartitions);
         } catch (Exception e) {
             if (artemis != null) {
                 artemis.close();
@@ -51,8 +76,10 @@ final class LocalStack implements AutoCloseable {
     }
 
     @Override
-    public void close() {
-        closeQuietly("Kafka", kafka);
+    public synchronized void close() {
+        if (kafka != null) {
+            closeQuietly("Kafka", kafka);
+        }
         closeQuietly("Artemis", artemis);
         closeQuietly("PostgreSQL", postgres);
     }

@@ -12,6 +12,10 @@ public record StackInfo(String kafkaBootstrap, String amqpHost, int amqpPort, St
 
     /** The prefix of the line that the stack prints once every server is ready. */
     public static final String READY_PREFIX = "TALLY-STACK-READY ";
+    /** The prefix of the line answering a command on standard input that succeeded. */
+    public static final String COMMAND_DONE = "TALLY-STACK-DONE ";
+    /** The prefix of the line answering a command on standard input that failed. */
+    public static final String COMMAND_FAILED = "TALLY-STACK-FAILED ";
 
     public String reactiveUrl() {
         return "postgresql://" + postgresHost + ":" + postgresPort + "/" + database;

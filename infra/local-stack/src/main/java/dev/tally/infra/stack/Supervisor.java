@@ -21,6 +21,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class Supervisor implements AutoCloseable {
     private static final Duration RESTART_DELAY = Duration.ofSeconds(2);
+    /** The write key of a local run when TALLY_INGEST_KEYS is not set: for a laptop, never for production. */
+    static final String DEV_WRITE_KEY = "tally-dev-key";
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(4);
 
     private final Path home;
@@ -78,6 +80,7 @@ final class Supervisor implements AutoCloseable {
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(
                         dataDir.resolve("logs").resolve(spec.name() + ".log").toFile()));
         builder.environment().putAll(environment);
+        builder.environment().putIfAbsent("TALLY_INGEST_KEYS", DEV_WRITE_KEY);
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(ports.get(spec)));
         builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
         Process process = builder.start();

@@ -67,25 +67,42 @@ public final class Tally {
         System.out.println(StackInfo.READY_PREFIX + stack.info().toJson());
         System.out.flush();
         if (java.util.Arrays.asList(args).contains("--exit-with-parent")) {
-            exitWhenStandardInputEnds();
+            obeyStandardInput(stack);
         }
         stopped.await();
     }
 
-    /** For a parent that may die without stopping us (a test JVM): its end closes our standard input. */
-    private static void exitWhenStandardInputEnds() {
-        Thread watchdog = new Thread(() -> {
-            try {
-                while (System.in.read() >= 0) {
-                    // nothing is ever written; wait for the end
+    /**
+     * For a parent that may die without stopping us (a test JVM): its end closes our standard input, and we stop.
+     * Until then the parent may send commands, one per line, each answered by one line on standard output:
+     * {@code kafka stop} and {@code kafka start}, to test how services ride out a broker outage.
+     */
+    private static void obeyStandardInput(LocalStack stack) {
+        Thread reader = new Thread(() -> {
+            try (java.io.BufferedReader in = new java.io.BufferedReader(
+                    new java.io.InputStreamReader(System.in, java.nio.charset.StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = in.readLine()) != null) {
+                    String command = line.trim();
+                    try {
+                        switch (command) {
+                            case "kafka stop" -> stack.stopKafka();
+                            case "kafka start" -> stack.startKafka();
+                            default -> throw new IllegalArgumentException("unknown command");
+                        }
+                        System.out.println(StackInfo.COMMAND_DONE + command);
+                    } catch (Exception e) {
+                        System.out.println(StackInfo.COMMAND_FAILED + command + ": " + e.getMessage());
+                    }
+                    System.out.flush();
                 }
             } catch (IOException e) {
                 // a broken pipe means the parent is gone, too
             }
             System.exit(0);
-        }, "parent-watchdog");
-        watchdog.setDaemon(true);
-        watchdog.start();
+        }, "parent-commands");
+        reader.setDaemon(true);
+        reader.start();
     }
 
     private static void printUrls(Map<ServiceSpec, Integer> ports) {
@@ -94,6 +111,10 @@ public final class Tally {
             text.append(String.format("  %-19s http://127.0.0.1:%d%n", entry.getKey().name(), entry.getValue()));
         }
         text.append("\n  Dashboard:          http://127.0.0.1:").append(ports.get(ServiceSpec.ALL.get(3))).append("/\n");
+        String keys = System.getenv("TALLY_INGEST_KEYS");
+        text.append("  Write key:          ").append(keys == null || keys.isBlank()
+                ? Supervisor.DEV_WRITE_KEY + "   (local only; set TALLY_INGEST_KEYS for your own)"
+                : "from TALLY_INGEST_KEYS").append("\n");
         System.out.println(text);
     }
 
