@@ -55,6 +55,24 @@ class DailyCountsRepositoryTest {
     }
 
     @Test
+    void anEventIdWrittenTwiceToTheLogCountsOnce() {
+        String topic = "test-" + UUID.randomUUID();
+        String page = "/repo-" + UUID.randomUUID();
+        SourceRecord original = record(0, 0, "alice", page);
+        // the same event at a later offset (a client retry that reached Kafka twice), and twice in one batch
+        SourceRecord retry = new SourceRecord(0, 7, original.event());
+        Applied first = apply(topic, List.of(original, record(0, 1, "bob", page), retry));
+        assertEquals(2, first.counted());
+        assertEquals(1, first.duplicates());
+        SourceRecord later = new SourceRecord(1, 3, original.event());
+        Applied second = apply(topic, List.of(later));
+        assertEquals(0, second.counted());
+        assertEquals(1, second.duplicates());
+        assertEquals(List.of(), second.changed());
+        assertEquals(4L, second.nextOffsets().get(1), "the offset moves on past the duplicate");
+    }
+
+    @Test
     void anOverlappingBatchCountsOnlyItsNewRecords() {
         String topic = "test-" + UUID.randomUUID();
         String page = "/repo-" + UUID.randomUUID();

@@ -39,6 +39,7 @@ public class ClickConsumer {
     private final Counter counted;
     private final Counter skipped;
     private final Counter unreadable;
+    private final Counter duplicates;
     private final Timer commitLatency;
 
     @Inject
@@ -50,6 +51,7 @@ public class ClickConsumer {
         this.counted = registry.counter("tally.aggregator.events.counted");
         this.skipped = registry.counter("tally.aggregator.events.skipped", "reason", "already-counted");
         this.unreadable = registry.counter("tally.aggregator.events.skipped", "reason", "unreadable");
+        this.duplicates = registry.counter("tally.aggregator.events.skipped", "reason", "duplicate-event-id");
         this.commitLatency = registry.timer("tally.aggregator.batch.commit");
     }
 
@@ -70,6 +72,7 @@ public class ClickConsumer {
                     commitLatency.record(Duration.ofNanos(System.nanoTime() - started));
                     counted.increment(applied.counted());
                     skipped.increment(applied.skipped());
+                    duplicates.increment(applied.duplicates());
                     return publisher.publish(applied.changed(), applied.nextOffsets())
                             // the outbox sweeper publishes whatever this could not
                             .onFailure().invoke(e -> LOG.warnf("publishing page-stats failed: %s", e.toString()))

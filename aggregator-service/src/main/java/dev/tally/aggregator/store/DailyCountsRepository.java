@@ -2,6 +2,7 @@ package dev.tally.aggregator.store;
 
 import dev.tally.aggregator.domain.DailyCounts;
 import dev.tally.aggregator.domain.SourceRecord;
+import dev.tally.contracts.ClickEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -20,7 +21,8 @@ import java.util.TreeMap;
 
 /**
  * Applies a micro-batch of clicks to the daily counts: in one transaction it locks the offsets of the batch's
- * partitions, skips every record below them (already counted), adds the rest, and moves the offsets on. The
+ * partitions, skips every record below them (already counted), drops events whose id was counted before (a
+ * client's retry written twice), adds the rest, and moves the offsets on. The
  * rows it changed come back with their new versions, to be published. Set-based SQL (unnest of arrays) keeps
  * a batch to a handful of statements whatever its size, which is why this talks to the reactive client directly.
  */
@@ -32,7 +34,8 @@ public class DailyCountsRepository {
     }
 
     /** The outcome of a batch: the changed rows, the next offset per partition, and how many records were new. */
-    public record Applied(List<PageDay> changed, Map<Integer, Long> nextOffsets, int counted, int skipped) {
+    public record Applied(List<PageDay> changed, Map<Integer, Long> nextOffsets, int counted, int skipped,
+                          int duplicates) {
     }
 
     @Inject
@@ -41,34 +44,71 @@ public class DailyCountsRepository {
     /** Applies {@code records} (read from {@code topic}) exactly once, whatever was applied before. */
     public Uni<Applied> apply(String topic, List<SourceRecord> records) {
         if (records.isEmpty()) {
-            return Uni.createFrom().item(new Applied(List.of(), Map.of(), 0, 0));
+            return Uni.createFrom().item(new Applied(List.of(), Map.of(), 0, 0, 0));
         }
         return pool.withTransaction(conn -> lockOffsets(conn, topic, partitionsOf(records))
                 .flatMap(stored -> {
-                    DailyCounts counts = new DailyCounts();
                     Map<Integer, Long> next = new TreeMap<>(stored);
-                    int counted = 0;
+                    List<ClickEvent> fresh = new ArrayList<>(records.size());
+                    int read = 0;
                     for (SourceRecord record : records) {
                         long from = stored.getOrDefault(record.partition(), 0L);
                         if (record.offset() < from) {
                             continue; // counted by an earlier batch: this is a redelivery
                         }
-                        counted++;
+                        read++;
                         if (record.event() != null) {
-                            counts.add(record.event());
+                            fresh.add(record.event());
                         }
                         next.merge(record.partition(), record.offset() + 1, Math::max);
                     }
-                    int newlyCounted = counted;
-                    int skipped = records.size() - counted;
-                    if (newlyCounted == 0) {
-                        return Uni.createFrom().item(new Applied(List.of(), stored, 0, skipped));
+                    int skipped = records.size() - read;
+                    if (read == 0) {
+                        return Uni.createFrom().item(new Applied(List.of(), stored, 0, skipped, 0));
                     }
-                    return addUsers(conn, counts)
-                            .flatMap(newUsers -> addCounts(conn, counts, newUsers))
-                            .call(() -> storeOffsets(conn, topic, next))
-                            .map(changed -> new Applied(changed, next, newlyCounted, skipped));
+                    return firstSeen(conn, fresh).flatMap(unique -> {
+                        DailyCounts counts = new DailyCounts();
+                        unique.forEach(counts::add);
+                        int duplicates = fresh.size() - unique.size();
+                        Uni<List<PageDay>> changed = counts.isEmpty() ? Uni.createFrom().item(List.of())
+                                : addUsers(conn, counts).flatMap(newUsers -> addCounts(conn, counts, newUsers));
+                        return changed.call(() -> storeOffsets(conn, topic, next))
+                                .map(rows -> new Applied(rows, next, unique.size(), skipped, duplicates));
+                    });
                 }));
+    }
+
+    /**
+     * The events whose ids were never counted before, in their order; records their ids as counted. An id that
+     * occurs twice in {@code events} counts once.
+     */
+    private static Uni<List<ClickEvent>> firstSeen(SqlConnection conn, List<ClickEvent> events) {
+        if (events.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return conn.preparedQuery("INSERT INTO aggregator.seen_event (event_id) SELECT unnest($1::text[]) "
+                        + "ON CONFLICT DO NOTHING RETURNING event_id")
+                .execute(Tuple.of((Object) events.stream().map(ClickEvent::eventId).toArray(String[]::new)))
+                .map(rows -> {
+                    java.util.Set<String> firsts = new java.util.HashSet<>();
+                    for (Row row : rows) {
+                        firsts.add(row.getString("event_id"));
+                    }
+                    List<ClickEvent> unique = new ArrayList<>(firsts.size());
+                    for (ClickEvent event : events) {
+                        if (firsts.remove(event.eventId())) {
+                            unique.add(event);
+                        }
+                    }
+                    return unique;
+                });
+    }
+
+    /** Forgets counted event ids older than {@code horizon}; returns how many. */
+    public Uni<Integer> pruneSeen(java.time.Duration horizon) {
+        return pool.preparedQuery("DELETE FROM aggregator.seen_event WHERE seen_at < now() - make_interval(secs => $1)")
+                .execute(Tuple.of((double) horizon.toSeconds()))
+                .map(rows -> rows.rowCount());
     }
 
     /** The stored next offset of each partition, or nothing for a partition never read. */
