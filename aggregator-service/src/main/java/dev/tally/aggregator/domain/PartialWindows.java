@@ -1,0 +1,123 @@
+package dev.tally.aggregator.domain;
+
+import dev.tally.contracts.ClickEvent;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Stage 1 of the aggregation, for one partition of {@code clicks}: the partial totals of every page in every open
+ * window, and the partition's watermark (the highest event time seen, minus the allowed out-of-orderness).
+ * <p>
+ * Lateness is judged against this partition's own watermark, at the moment the event is read. The order of
+ * events within a partition is fixed by the log, so a replay of the log makes exactly the same decisions: the
+ * results depend on the log alone, never on how fast partitions were read relative to each other.
+ * <p>
+ * Because every user lives in exactly one partition, the distinct users of a partial are disjoint from every other
+ * partition's: stage 2 adds the partial counts up, and only numbers cross the shuffle.
+ */
+public final class PartialWindows {
+
+    /** A page in a window. */
+    public record Key(String spec, String pageId, Instant start) {
+    }
+
+    /** The new value of a partial, to send to stage 2. */
+    public record Update(int partition, String pageId, Window window, long views, long uniqueUsers, String method,
+                         double relativeError, long version, Instant watermark) {
+    }
+
+    /** An event that arrived after some of its windows had closed, and those windows. */
+    public record Late(ClickEvent event, List<Window> missed) {
+    }
+
+    private static final class Partial {
+        final Window window;
+        final UniqueCounter users;
+        long views;
+        long version;
+
+        Partial(Window window, int exactLimit) {
+            this.window = window;
+            this.users = new UniqueCounter(exactLimit);
+        }
+    }
+
+    private final int partition;
+    private final List<WindowSpec> specs;
+    private final Map<String, WindowSpec> specsByName = new HashMap<>();
+    private final Duration outOfOrderness;
+    private final int exactLimit;
+    private final Map<Key, Partial> open = new HashMap<>();
+    private final Set<Key> changed = new LinkedHashSet<>();
+    private Instant maxEventTime;
+
+    public PartialWindows(int partition, List<WindowSpec> specs, Duration outOfOrderness, int exactLimit) {
+        this.partition = partition;
+        this.specs = specs.stream().filter(s -> s.kind() != WindowSpec.Kind.SESSION).toList();
+        this.specs.forEach(s -> specsByName.put(s.name(), s));
+        this.outOfOrderness = outOfOrderness;
+        this.exactLimit = exactLimit;
+    }
+
+    /** The partition's watermark, or null before its first event. */
+    public Instant watermark() {
+        return maxEventTime == null ? null : maxEventTime.minus(outOfOrderness);
+    }
+
+    /** Adds an event to every window of it that is still open; the windows it missed, if any. */
+    public Optional<Late> add(ClickEvent event) {
+        Instant watermark = watermark();
+        List<Window> missed = null;
+        for (WindowSpec spec : specs) {
+            for (Window window : spec.windowsOf(event.eventTime())) {
+                if (spec.closed(window, watermark)) {
+                    if (missed == null) {
+                        missed = new ArrayList<>();
+                    }
+                    missed.add(window);
+                    continue;
+                }
+                Key key = new Key(spec.name(), event.pageId(), window.start());
+                Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
+                partial.views++;
+                partial.users.add(event.userId());
+                changed.add(key);
+            }
+        }
+        if (maxEventTime == null || event.eventTime().isAfter(maxEventTime)) {
+            maxEventTime = event.eventTime();
+        }
+        return missed == null ? Optional.empty() : Optional.of(new Late(event, missed));
+    }
+
+    /**
+     * The partials changed since the last call, each with a new version, then forgets the windows that the
+     * watermark has closed (their last update is in this list or an earlier one).
+     */
+    public List<Update> drain() {
+        Instant watermark = watermark();
+        List<Update> updates = new ArrayList<>(changed.size());
+        for (Key key : changed) {
+            Partial partial = open.get(key);
+            partial.version++;
+            updates.add(new Update(partition, key.pageId(), partial.window, partial.views, partial.users.estimate(),
+                    partial.users.method(), partial.users.relativeError(), partial.version, watermark));
+        }
+        changed.clear();
+        open.entrySet().removeIf(e -> specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark));
+        return updates;
+    }
+
+    /** Windows still open in this partition. */
+    public int openWindows() {
+        return open.size();
+    }
+}

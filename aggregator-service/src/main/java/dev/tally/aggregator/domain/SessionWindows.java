@@ -1,0 +1,105 @@
+package dev.tally.aggregator.domain;
+
+import dev.tally.contracts.ClickEvent;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Session windows of the users of one partition of {@code clicks}: a user's events closer than {@code gap} to
+ * each other form one session. An out-of-order event may extend a session backwards or join two sessions into
+ * one. A session is complete once the partition's watermark has passed its last event plus the gap plus the grace
+ * period; an event that would belong to a completed session is late.
+ */
+public final class SessionWindows {
+
+    /** A completed session. */
+    public record Session(String userId, Instant start, Instant end, long events, List<String> pages) {
+    }
+
+    private static final class Open {
+        Instant start;
+        Instant end;
+        long events;
+        final TreeSet<String> pages = new TreeSet<>();
+    }
+
+    private final Duration gap;
+    private final Duration grace;
+    private final Map<String, TreeMap<Instant, Open>> byUser = new HashMap<>();
+
+    public SessionWindows(WindowSpec spec) {
+        if (spec.kind() != WindowSpec.Kind.SESSION) {
+            throw new IllegalArgumentException(spec.name() + " is not a session window");
+        }
+        this.gap = spec.gap();
+        this.grace = spec.grace();
+    }
+
+    /** Adds an event, given the partition's watermark before it; the event back if it is late for its session. */
+    public Optional<ClickEvent> add(ClickEvent event, Instant watermark) {
+        Instant time = event.eventTime();
+        if (watermark != null && !time.plus(gap).plus(grace).isAfter(watermark)) {
+            return Optional.of(event);
+        }
+        TreeMap<Instant, Open> sessions = byUser.computeIfAbsent(event.userId(), u -> new TreeMap<>());
+        Open merged = new Open();
+        merged.start = time;
+        merged.end = time;
+        merged.events = 1;
+        merged.pages.add(event.pageId());
+        // every open session within the gap of this event joins it
+        Iterator<Map.Entry<Instant, Open>> candidates = sessions.headMap(time.plus(gap), false).entrySet()
+                .iterator();
+        while (candidates.hasNext()) {
+            Open open = candidates.next().getValue();
+            if (open.end.plus(gap).isAfter(time)) {
+                merged.start = open.start.isBefore(merged.start) ? open.start : merged.start;
+                merged.end = open.end.isAfter(merged.end) ? open.end : merged.end;
+                merged.events += open.events;
+                merged.pages.addAll(open.pages);
+                candidates.remove();
+            }
+        }
+        sessions.put(merged.start, merged);
+        return Optional.empty();
+    }
+
+    /** Removes and returns the sessions the watermark has completed, oldest first per user. */
+    public List<Session> complete(Instant watermark) {
+        List<Session> done = new ArrayList<>();
+        if (watermark == null) {
+            return done;
+        }
+        Iterator<Map.Entry<String, TreeMap<Instant, Open>>> users = byUser.entrySet().iterator();
+        while (users.hasNext()) {
+            Map.Entry<String, TreeMap<Instant, Open>> user = users.next();
+            Iterator<Open> sessions = user.getValue().values().iterator();
+            while (sessions.hasNext()) {
+                Open open = sessions.next();
+                if (!open.end.plus(gap).plus(grace).isAfter(watermark)) {
+                    done.add(new Session(user.getKey(), open.start, open.end, open.events,
+                            List.copyOf(open.pages)));
+                    sessions.remove();
+                }
+            }
+            if (user.getValue().isEmpty()) {
+                users.remove();
+            }
+        }
+        return done;
+    }
+
+    /** Sessions still open. */
+    public int openSessions() {
+        return byUser.values().stream().mapToInt(Map::size).sum();
+    }
+}

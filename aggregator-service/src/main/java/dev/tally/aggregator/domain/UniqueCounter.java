@@ -1,0 +1,58 @@
+package dev.tally.aggregator.domain;
+
+import org.apache.datasketches.hll.HllSketch;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Distinct users: an exact set while it is small, and an Apache DataSketches HLL sketch once it passes a
+ * configured size, so that memory stays bounded per window. The result says which it is and how far off it can
+ * be (the sketch's relative standard error at the 95% level).
+ */
+public final class UniqueCounter {
+    /** The HLL sketch's precision: 2^12 buckets, about 1.6% standard error, 2.5 KiB. */
+    static final int LG_K = 12;
+    static final double RELATIVE_ERROR_95 = 2 * 1.04 / Math.sqrt(1 << LG_K);
+
+    private final int exactLimit;
+    private Set<String> exact = new HashSet<>();
+    private HllSketch sketch;
+
+    public UniqueCounter(int exactLimit) {
+        this.exactLimit = exactLimit;
+    }
+
+    /** Adds a user; true if the estimate may have changed. */
+    public boolean add(String user) {
+        if (sketch != null) {
+            sketch.update(user);
+            return true;
+        }
+        boolean added = exact.add(user);
+        if (exact.size() > exactLimit) {
+            sketch = new HllSketch(LG_K);
+            exact.forEach(sketch::update);
+            exact = null;
+        }
+        return added;
+    }
+
+    public long estimate() {
+        return sketch == null ? exact.size() : Math.round(sketch.getEstimate());
+    }
+
+    public boolean isExact() {
+        return sketch == null;
+    }
+
+    /** {@code exact}, or {@code hll}. */
+    public String method() {
+        return isExact() ? "exact" : "hll";
+    }
+
+    /** The relative error bound of {@link #estimate()} at 95% confidence; 0 when exact. */
+    public double relativeError() {
+        return isExact() ? 0 : RELATIVE_ERROR_95;
+    }
+}

@@ -1,0 +1,182 @@
+package dev.tally.aggregator.domain;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Stage 2 of the aggregation, for the pages of one partition of {@code page-partials}: adds up the partials of
+ * every source partition into totals, and decides when a window is final: once every source partition's
+ * watermark has passed its end plus the grace period. A source partition that has said nothing for the idle
+ * timeout stops holding the watermark back.
+ */
+public final class WindowTotals {
+
+    /** The totals of a page in a window, as they go out. */
+    public record Result(String pageId, Window window, long views, long uniqueUsers, String method,
+                         double relativeError, long version, boolean finalResult, Instant watermark) {
+    }
+
+    private record Key(String spec, String pageId, Instant start) {
+    }
+
+    private record PartialValue(long views, long uniqueUsers, boolean exact, double relativeError, long version) {
+    }
+
+    private static final class Progress {
+        Instant watermark;
+        long heardAtMillis;
+    }
+
+    private static final class Total {
+        final Window window;
+        final Map<Integer, PartialValue> partials = new HashMap<>();
+        boolean finalSent;
+
+        Total(Window window) {
+            this.window = window;
+        }
+    }
+
+    private final Map<String, WindowSpec> specs = new HashMap<>();
+    private final Duration idleTimeout;
+    private final Duration retention;
+    private final Map<Integer, Progress> sources = new HashMap<>();
+    private final Map<Key, Total> totals = new HashMap<>();
+    private final Set<Key> changed = new LinkedHashSet<>();
+
+    /**
+     * @param sourcePartitions the partitions of {@code clicks}: each must be heard from, or be idle, before a
+     *                         window can be final
+     * @param retention        how long (in event time) a final window is kept after it closed, to absorb a
+     *                         correction from a source partition that was idle
+     */
+    public WindowTotals(List<WindowSpec> specs, int sourcePartitions, Duration idleTimeout, Duration retention,
+                        long nowMillis) {
+        specs.forEach(s -> this.specs.put(s.name(), s));
+        this.idleTimeout = idleTimeout;
+        this.retention = retention;
+        for (int p = 0; p < sourcePartitions; p++) {
+            Progress progress = new Progress();
+            progress.heardAtMillis = nowMillis;
+            sources.put(p, progress);
+        }
+    }
+
+    /** A source partition's watermark, from an update or a heartbeat. Watermarks never go back. */
+    public void watermark(int partition, Instant watermark, long nowMillis) {
+        Progress progress = sources.computeIfAbsent(partition, p -> new Progress());
+        if (watermark != null && (progress.watermark == null || watermark.isAfter(progress.watermark))) {
+            progress.watermark = watermark;
+            progress.heardAtMillis = nowMillis;
+        } else if (progress.watermark == null) {
+            progress.heardAtMillis = Math.max(progress.heardAtMillis, nowMillis);
+        }
+    }
+
+    /** Takes a partial's new value; an older or repeated version changes nothing. */
+    public void apply(PartialWindows.Update update, long nowMillis) {
+        watermark(update.partition(), update.watermark(), nowMillis);
+        Key key = new Key(update.window().spec(), update.pageId(), update.window().start());
+        Total total = totals.computeIfAbsent(key, k -> new Total(update.window()));
+        PartialValue current = total.partials.get(update.partition());
+        if (current != null && current.version() >= update.version()) {
+            return;
+        }
+        total.partials.put(update.partition(), new PartialValue(update.views(), update.uniqueUsers(),
+                "exact".equals(update.method()), update.relativeError(), update.version()));
+        changed.add(key);
+    }
+
+    /**
+     * The combined watermark: the lowest of the source partitions that are not idle; if all are idle, the highest
+     * of them; null while no partition has a watermark.
+     */
+    public Instant watermark(long nowMillis) {
+        Instant lowest = null;
+        Instant highest = null;
+        boolean anyActive = false;
+        for (Progress progress : sources.values()) {
+            boolean idle = nowMillis - progress.heardAtMillis >= idleTimeout.toMillis();
+            if (progress.watermark != null && (highest == null || progress.watermark.isAfter(highest))) {
+                highest = progress.watermark;
+            }
+            if (idle) {
+                continue;
+            }
+            if (progress.watermark == null) {
+                return null; // an active partition without a watermark holds everything back
+            }
+            anyActive = true;
+            if (lowest == null || progress.watermark.isBefore(lowest)) {
+                lowest = progress.watermark;
+            }
+        }
+        return anyActive ? lowest : highest;
+    }
+
+    /**
+     * The results to send now: every changed window (for emit-on-update definitions), and every window that has
+     * just become final (for all). A final window is kept for the retention period, so that a later partial for it
+     * (from a source partition that was idle) is a correction of the whole total, with a higher version.
+     * <p>
+     * A result's version is twice the sum of its partials' versions, plus one once final: it grows with every
+     * change of a partial and with the change to final, and it is the same whichever replica computes it.
+     */
+    public List<Result> drain(long nowMillis) {
+        Instant watermark = watermark(nowMillis);
+        List<Result> results = new ArrayList<>();
+        for (Key key : changed) {
+            Total total = totals.get(key);
+            WindowSpec spec = specs.get(key.spec());
+            boolean isFinal = spec.closed(total.window, watermark);
+            if (spec.emit() == WindowSpec.EmitPolicy.ON_UPDATE || isFinal) {
+                results.add(result(key, total, isFinal, watermark));
+            }
+        }
+        changed.clear();
+        List<Key> done = new ArrayList<>();
+        for (Map.Entry<Key, Total> entry : totals.entrySet()) {
+            Total total = entry.getValue();
+            WindowSpec spec = specs.get(entry.getKey().spec());
+            if (spec.closed(total.window, watermark)) {
+                if (!total.finalSent) {
+                    results.add(result(entry.getKey(), total, true, watermark));
+                }
+                if (!watermark.isBefore(total.window.end().plus(spec.grace()).plus(retention))) {
+                    done.add(entry.getKey());
+                }
+            }
+        }
+        done.forEach(totals::remove);
+        return results;
+    }
+
+    private static Result result(Key key, Total total, boolean isFinal, Instant watermark) {
+        long views = 0;
+        long users = 0;
+        long versions = 0;
+        boolean exact = true;
+        double error = 0;
+        for (PartialValue partial : total.partials.values()) {
+            views += partial.views();
+            users += partial.uniqueUsers();
+            versions += partial.version();
+            exact &= partial.exact();
+            error = Math.max(error, partial.relativeError());
+        }
+        total.finalSent |= isFinal;
+        return new Result(key.pageId(), total.window, views, users, exact ? "exact" : "hll", error,
+                2 * versions + (isFinal ? 1 : 0), isFinal, watermark);
+    }
+
+    /** Windows held: open ones, and final ones within their retention. */
+    public int heldWindows() {
+        return totals.size();
+    }
+}
