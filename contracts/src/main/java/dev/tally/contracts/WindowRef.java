@@ -1,12 +1,27 @@
 package dev.tally.contracts;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import java.time.Instant;
 
 /**
- * Names a window: its kind ({@code tumbling}, {@code hopping}, {@code sliding}, {@code session}), its size as an
- * ISO-8601 duration ({@code PT1M}, {@code P1D}) and its bounds, start inclusive and end exclusive.
+ * Names a window: its kind ({@code tumbling}, {@code hopping}, {@code sliding}), its size and, for hopping and
+ * sliding windows, its advance, as ISO-8601 durations ({@code PT1M}, {@code P1D}), and its bounds, start
+ * inclusive and end exclusive.
  */
-public record WindowRef(String kind, String size, Instant start, Instant end) {
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record WindowRef(
+        @JsonProperty("kind") String kind,
+        @JsonProperty("size") String size,
+        @JsonProperty("advance") String advance,
+        @JsonProperty("start") Instant start,
+        @JsonProperty("end") Instant end) {
+
+    /** A window without an advance: tumbling. */
+    public WindowRef(String kind, String size, Instant start, Instant end) {
+        this(kind, size, null, start, end);
+    }
 
     /** The 1-day tumbling window, in UTC, that contains {@code time}. */
     public static WindowRef utcDay(Instant time) {
@@ -16,6 +31,6 @@ public record WindowRef(String kind, String size, Instant start, Instant end) {
 
     /** A stable text form, used in Kafka keys: {@code tumbling/P1D/2026-11-23T00:00:00Z}. */
     public String key() {
-        return kind + "/" + size + "/" + start;
+        return kind + "/" + size + (advance == null ? "" : "/" + advance) + "/" + start;
     }
 }

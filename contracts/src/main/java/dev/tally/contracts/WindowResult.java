@@ -15,8 +15,10 @@ import java.util.Map;
  * @param version       grows with every update of this page and window; consumers apply only newer versions
  * @param finalResult   true once no further event can change the window (travels as {@code final})
  * @param watermark     the event-time watermark when this result was computed, or null if not tracked yet
- * @param sourceOffsets per partition of {@code clicks}, the next offset this result has read up to
+ * @param sourceOffsets per partition of {@code clicks}, the next offset this result has read up to, when known
  * @param emittedAt     when the aggregator published this result
+ * @param uniqueMethod  how {@code unique_users} was counted: {@code exact}, or {@code hll} (a sketch), or null
+ * @param uniqueError   the relative error bound of {@code unique_users} at 95% confidence (0 when exact), or null
  */
 public record WindowResult(
         @JsonProperty("page_id") String pageId,
@@ -27,7 +29,16 @@ public record WindowResult(
         @JsonProperty("final") boolean finalResult,
         @JsonProperty("watermark") Instant watermark,
         @JsonProperty("source_offsets") Map<Integer, Long> sourceOffsets,
-        @JsonProperty("emitted_at") Instant emittedAt) {
+        @JsonProperty("emitted_at") Instant emittedAt,
+        @JsonProperty("unique_method") String uniqueMethod,
+        @JsonProperty("unique_error") Double uniqueError) {
+
+    /** A result whose unique users were counted exactly. */
+    public WindowResult(String pageId, WindowRef window, long views, long uniqueUsers, long version,
+                        boolean finalResult, Instant watermark, Map<Integer, Long> sourceOffsets, Instant emittedAt) {
+        this(pageId, window, views, uniqueUsers, version, finalResult, watermark, sourceOffsets, emittedAt, "exact",
+                0.0);
+    }
 
     /** The value of the {@link Headers#SCHEMA_VERSION} header for this record type. */
     public static final int SCHEMA_VERSION = 1;

@@ -29,9 +29,13 @@ public final class PartialWindows {
     public record Key(String spec, String pageId, Instant start) {
     }
 
-    /** The new value of a partial, to send to stage 2. */
+    /**
+     * The new value of a partial, to send to stage 2. It carries no watermark: the partition's watermark reaches
+     * stage 2 separately, and only after every update of the same batch was delivered, so that stage 2 never calls
+     * a window final while an update of it is still on its way.
+     */
     public record Update(int partition, String pageId, Window window, long views, long uniqueUsers, String method,
-                         double relativeError, long version, Instant watermark) {
+                         double relativeError, long version) {
     }
 
     /** An event that arrived after some of its windows had closed, and those windows. */
@@ -109,7 +113,7 @@ public final class PartialWindows {
             Partial partial = open.get(key);
             partial.version++;
             updates.add(new Update(partition, key.pageId(), partial.window, partial.views, partial.users.estimate(),
-                    partial.users.method(), partial.users.relativeError(), partial.version, watermark));
+                    partial.users.method(), partial.users.relativeError(), partial.version));
         }
         changed.clear();
         open.entrySet().removeIf(e -> specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark));

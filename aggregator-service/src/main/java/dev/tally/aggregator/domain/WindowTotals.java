@@ -81,7 +81,7 @@ public final class WindowTotals {
 
     /** Takes a partial's new value; an older or repeated version changes nothing. */
     public void apply(PartialWindows.Update update, long nowMillis) {
-        watermark(update.partition(), update.watermark(), nowMillis);
+        sources.computeIfAbsent(update.partition(), p -> new Progress());
         Key key = new Key(update.window().spec(), update.pageId(), update.window().start());
         Total total = totals.computeIfAbsent(key, k -> new Total(update.window()));
         PartialValue current = total.partials.get(update.partition());

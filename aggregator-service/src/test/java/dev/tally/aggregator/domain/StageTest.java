@@ -62,6 +62,8 @@ class StageTest {
         p1.add(click("b", "home", 30));
         p0.drain().forEach(u -> stage2.apply(u, 1));
         p1.drain().forEach(u -> stage2.apply(u, 1));
+        stage2.watermark(0, p0.watermark(), 1);
+        stage2.watermark(1, p1.watermark(), 1);
         WindowTotals.Result provisional = stage2.drain(1).get(0);
         assertEquals(3, provisional.views());
         assertEquals(2, provisional.uniqueUsers());
@@ -69,6 +71,7 @@ class StageTest {
 
         p0.add(click("a", "other", 100)); // partition 0 is past 01:10, partition 1 is not
         p0.drain().forEach(u -> stage2.apply(u, 2));
+        stage2.watermark(0, p0.watermark(), 2);
         assertTrue(stage2.drain(2).stream().noneMatch(r -> r.pageId().equals("home")));
 
         stage2.watermark(1, BASE.plusSeconds(80), 3);
@@ -87,6 +90,7 @@ class StageTest {
         p0.add(click("a", "home", 10));
         p0.add(click("a", "home", 70));
         p0.drain().forEach(u -> stage2.apply(u, 1_000));
+        stage2.watermark(0, p0.watermark(), 1_000);
         assertTrue(stage2.drain(1_000).isEmpty(), "partition 1 has said nothing yet: nothing is final");
         List<WindowTotals.Result> afterIdle = stage2.drain(31_000);
         assertEquals(1, afterIdle.size(), "partition 1 is idle after 30 s: the window is final");
@@ -101,9 +105,11 @@ class StageTest {
         PartialWindows p0 = new PartialWindows(0, List.of(MINUTE_FINAL), Duration.ZERO, 100);
         p0.add(click("a", "home", 10));
         p0.drain().forEach(u -> stage2.apply(u, 1));
+        stage2.watermark(0, p0.watermark(), 1);
         assertTrue(stage2.drain(1).isEmpty());
         p0.add(click("a", "home", 61));
         p0.drain().forEach(u -> stage2.apply(u, 2));
+        stage2.watermark(0, p0.watermark(), 2);
         List<WindowTotals.Result> results = stage2.drain(2);
         assertEquals(1, results.size());
         assertTrue(results.get(0).finalResult());
@@ -113,10 +119,11 @@ class StageTest {
     void aRepeatedOrOlderPartialChangesNothing() {
         WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 1, Duration.ofMinutes(5), Duration.ofHours(1), 0);
         PartialWindows.Update v2 = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 5, 3,
-                "exact", 0, 2, BASE);
+                "exact", 0, 2);
         PartialWindows.Update v1 = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 4, 2,
-                "exact", 0, 1, BASE);
+                "exact", 0, 1);
         stage2.apply(v2, 1);
+        stage2.watermark(0, BASE, 1);
         assertEquals(5, stage2.drain(1).get(0).views());
         stage2.apply(v1, 2);
         stage2.apply(v2, 2);

@@ -1,0 +1,37 @@
+package dev.tally.contracts;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+import java.time.Instant;
+
+/**
+ * A record of {@link Topics#PAGE_PARTIALS}, version 1: the shuffle from stage 1 (one per partition of
+ * {@code clicks}) to stage 2 (by page). Either a partial total ({@code type=partial}): the views and distinct users
+ * of a page in a window among the users of one source partition, with a version per (source partition, page,
+ * window) that only grows; or a watermark ({@code type=watermark}) of a source partition, sent to every partition
+ * of the topic so that stage 2 can tell when a window is final.
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record PagePartial(
+        @JsonProperty("type") String type,
+        @JsonProperty("source_partition") int sourcePartition,
+        @JsonProperty("watermark") Instant watermark,
+        @JsonProperty("spec") String spec,
+        @JsonProperty("page_id") String pageId,
+        @JsonProperty("window") WindowRef window,
+        @JsonProperty("views") Long views,
+        @JsonProperty("unique_users") Long uniqueUsers,
+        @JsonProperty("unique_method") String uniqueMethod,
+        @JsonProperty("unique_error") Double uniqueError,
+        @JsonProperty("version") Long version) {
+
+    /** The value of the {@link Headers#SCHEMA_VERSION} header for this record type. */
+    public static final int SCHEMA_VERSION = 1;
+    public static final String PARTIAL = "partial";
+    public static final String WATERMARK = "watermark";
+
+    public static PagePartial watermark(int sourcePartition, Instant watermark) {
+        return new PagePartial(WATERMARK, sourcePartition, watermark, null, null, null, null, null, null, null, null);
+    }
+}
