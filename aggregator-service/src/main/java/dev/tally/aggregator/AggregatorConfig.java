@@ -1,15 +1,91 @@
 package dev.tally.aggregator;
 
+import dev.tally.aggregator.domain.WindowSpec;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
-/** How aggregator-service keeps its state. */
+/** How aggregator-service windows the clicks and keeps its state. */
 @ConfigMapping(prefix = "tally.aggregator")
 public interface AggregatorConfig {
 
     /** How long a counted event id is remembered, so that a repeat of it is not counted again. */
     @WithDefault("P7D")
     Duration dedupHorizon();
+
+    /** How far behind the highest event time of a partition its watermark stays (the allowed out-of-orderness). */
+    @WithDefault("PT5S")
+    Duration outOfOrderness();
+
+    /** A clicks partition whose watermark has not moved for this long stops holding windows back. */
+    @WithDefault("PT30S")
+    Duration idleTimeout();
+
+    /** Distinct users are counted exactly up to this many per page and window, then with an HLL sketch. */
+    @WithDefault("10000")
+    int exactUniqueLimit();
+
+    /** How long (in event time) a final window is kept to absorb a correction from a partition that was idle. */
+    @WithDefault("PT1H")
+    Duration finalRetention();
+
+    /** How often each stage-1 partition sends its watermark to stage 2 when nothing else happens. */
+    @WithDefault("PT1S")
+    Duration heartbeatInterval();
+
+    /** The window definitions, by name. */
+    Map<String, Window> windows();
+
+    /** One window definition (see the README's "Windows"). */
+    interface Window {
+        /** tumbling, hopping, sliding or session. */
+        String kind();
+
+        /** The length of a window (not for sessions). */
+        Optional<Duration> size();
+
+        /** How far apart hopping windows start; the resolution of a sliding window (default 1 s). */
+        Optional<Duration> advance();
+
+        /** For sessions: the inactivity that ends a session. */
+        Optional<Duration> gap();
+
+        /** How long after its end a window still takes late events (as corrections). */
+        @WithDefault("PT0S")
+        Duration grace();
+
+        /** on-update (every change, final=false until final) or final (only the final result). */
+        @WithDefault("on-update")
+        String emit();
+    }
+
+    /** The window definitions as the engine uses them; a bad definition stops the service with its reason. */
+    default List<WindowSpec> windowSpecs() {
+        List<WindowSpec> specs = new ArrayList<>();
+        windows().forEach((name, w) -> {
+            WindowSpec.Kind kind;
+            try {
+                kind = WindowSpec.Kind.valueOf(w.kind().trim().toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("tally.aggregator.windows." + name + ".kind must be tumbling, "
+                        + "hopping, sliding or session, not '" + w.kind() + "'");
+            }
+            WindowSpec.EmitPolicy emit = switch (w.emit().trim().toLowerCase(Locale.ROOT)) {
+                case "on-update" -> WindowSpec.EmitPolicy.ON_UPDATE;
+                case "final" -> WindowSpec.EmitPolicy.FINAL;
+                default -> throw new IllegalArgumentException("tally.aggregator.windows." + name
+                        + ".emit must be on-update or final, not '" + w.emit() + "'");
+            };
+            specs.add(new WindowSpec(name, kind, w.size().orElse(null), w.advance().orElse(null),
+                    w.gap().orElse(null), w.grace(), emit));
+        });
+        specs.sort(java.util.Comparator.comparing(WindowSpec::name));
+        return specs;
+    }
 }

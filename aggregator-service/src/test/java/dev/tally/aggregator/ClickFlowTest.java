@@ -22,9 +22,10 @@ import java.util.UUID;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** From records on the real {@code clicks} topic to totals on the real {@code page-stats} topic. */
+/** From records on the real {@code clicks} topic, through both stages, to daily totals on {@code page-stats}. */
 @QuarkusTest
 @QuarkusTestResource(TallyStackResource.class)
+@org.junit.jupiter.api.Order(1)
 class ClickFlowTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
@@ -68,7 +69,7 @@ class ClickFlowTest {
     private static Map<String, JsonNode> latest(List<ConsumerRecord<String, String>> records, String page) {
         Map<String, JsonNode> latest = new HashMap<>();
         for (ConsumerRecord<String, String> record : records) {
-            if (!record.key().startsWith(page + "/")) {
+            if (!record.key().startsWith(page + "/tumbling/P1D/")) {
                 continue;
             }
             try {

@@ -32,5 +32,13 @@ public interface AlertingConfig {
         /** The rule fires when a window's views are strictly above this. */
         @WithDefault("1000")
         long viewsAbove();
+
+        /** The kind of window the rule watches (page-stats carries several). */
+        @WithDefault("tumbling")
+        String windowKind();
+
+        /** The size of window the rule watches, as an ISO-8601 duration. */
+        @WithDefault("P1D")
+        String windowSize();
     }
 }

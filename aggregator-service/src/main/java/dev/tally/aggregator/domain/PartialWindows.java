@@ -52,6 +52,13 @@ public final class PartialWindows {
             this.window = window;
             this.users = new UniqueCounter(exactLimit);
         }
+
+        Partial(Window window, long views, long version, UniqueCounter users) {
+            this.window = window;
+            this.users = users;
+            this.views = views;
+            this.version = version;
+        }
     }
 
     private final int partition;
@@ -118,6 +125,45 @@ public final class PartialWindows {
         changed.clear();
         open.entrySet().removeIf(e -> specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark));
         return updates;
+    }
+
+    /** Writes the whole state, for a checkpoint. */
+    public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeLong(maxEventTime == null ? Long.MIN_VALUE : maxEventTime.toEpochMilli());
+        out.writeInt(open.size());
+        for (Map.Entry<Key, Partial> entry : open.entrySet()) {
+            Partial partial = entry.getValue();
+            out.writeUTF(entry.getKey().spec());
+            out.writeUTF(entry.getKey().pageId());
+            out.writeLong(partial.window.start().toEpochMilli());
+            out.writeLong(partial.window.end().toEpochMilli());
+            out.writeLong(partial.views);
+            out.writeLong(partial.version);
+            partial.users.writeTo(out);
+        }
+    }
+
+    /** Restores a state written by {@link #writeTo}; windows of definitions no longer configured are dropped. */
+    public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
+        long max = in.readLong();
+        maxEventTime = max == Long.MIN_VALUE ? null : Instant.ofEpochMilli(max);
+        int size = in.readInt();
+        open.clear();
+        changed.clear();
+        for (int i = 0; i < size; i++) {
+            String spec = in.readUTF();
+            String page = in.readUTF();
+            Instant start = Instant.ofEpochMilli(in.readLong());
+            Instant end = Instant.ofEpochMilli(in.readLong());
+            Partial partial = new Partial(new Window(spec, start, end), exactLimit);
+            partial.views = in.readLong();
+            partial.version = in.readLong();
+            UniqueCounter users = UniqueCounter.readFrom(in, exactLimit);
+            if (specsByName.containsKey(spec)) {
+                open.put(new Key(spec, page, start), new Partial(partial.window, partial.views, partial.version,
+                        users));
+            }
+        }
     }
 
     /** Windows still open in this partition. */

@@ -98,6 +98,41 @@ public final class SessionWindows {
         return done;
     }
 
+    /** Writes the open sessions, for a checkpoint. */
+    public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeInt(openSessions());
+        for (Map.Entry<String, TreeMap<Instant, Open>> user : byUser.entrySet()) {
+            for (Open open : user.getValue().values()) {
+                out.writeUTF(user.getKey());
+                out.writeLong(open.start.toEpochMilli());
+                out.writeLong(open.end.toEpochMilli());
+                out.writeLong(open.events);
+                out.writeInt(open.pages.size());
+                for (String page : open.pages) {
+                    out.writeUTF(page);
+                }
+            }
+        }
+    }
+
+    /** Restores the open sessions written by {@link #writeTo}. */
+    public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
+        byUser.clear();
+        int count = in.readInt();
+        for (int i = 0; i < count; i++) {
+            String user = in.readUTF();
+            Open open = new Open();
+            open.start = Instant.ofEpochMilli(in.readLong());
+            open.end = Instant.ofEpochMilli(in.readLong());
+            open.events = in.readLong();
+            int pages = in.readInt();
+            for (int j = 0; j < pages; j++) {
+                open.pages.add(in.readUTF());
+            }
+            byUser.computeIfAbsent(user, u -> new TreeMap<>()).put(open.start, open);
+        }
+    }
+
     /** Sessions still open. */
     public int openSessions() {
         return byUser.values().stream().mapToInt(Map::size).sum();

@@ -51,6 +51,38 @@ public final class UniqueCounter {
         return isExact() ? "exact" : "hll";
     }
 
+    /** Writes the counter for a checkpoint: the exact set, or the sketch's compact bytes. */
+    void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+        if (sketch == null) {
+            out.writeBoolean(true);
+            out.writeInt(exact.size());
+            for (String user : exact) {
+                out.writeUTF(user);
+            }
+        } else {
+            out.writeBoolean(false);
+            byte[] bytes = sketch.toCompactByteArray();
+            out.writeInt(bytes.length);
+            out.write(bytes);
+        }
+    }
+
+    static UniqueCounter readFrom(java.io.DataInputStream in, int exactLimit) throws java.io.IOException {
+        UniqueCounter counter = new UniqueCounter(exactLimit);
+        if (in.readBoolean()) {
+            int size = in.readInt();
+            for (int i = 0; i < size; i++) {
+                counter.exact.add(in.readUTF());
+            }
+        } else {
+            byte[] bytes = new byte[in.readInt()];
+            in.readFully(bytes);
+            counter.sketch = HllSketch.heapify(bytes);
+            counter.exact = null;
+        }
+        return counter;
+    }
+
     /** The relative error bound of {@link #estimate()} at 95% confidence; 0 when exact. */
     public double relativeError() {
         return isExact() ? 0 : RELATIVE_ERROR_95;

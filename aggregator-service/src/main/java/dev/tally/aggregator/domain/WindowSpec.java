@@ -94,6 +94,14 @@ public record WindowSpec(String name, Kind kind, Duration size, Duration advance
         return watermark != null && !watermark.isBefore(window.end().plus(grace));
     }
 
+    /** ISO-8601 text of a duration, in days when it is whole days ({@code P1D}, not {@code PT24H}). */
+    public static String iso(Duration duration) {
+        if (!duration.isZero() && duration.toSeconds() % 86_400 == 0 && duration.toNanosPart() == 0) {
+            return "P" + duration.toDays() + "D";
+        }
+        return duration.toString();
+    }
+
     public String kindName() {
         return kind.name().toLowerCase(java.util.Locale.ROOT);
     }

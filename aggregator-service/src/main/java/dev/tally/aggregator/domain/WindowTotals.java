@@ -175,6 +175,77 @@ public final class WindowTotals {
                 2 * versions + (isFinal ? 1 : 0), isFinal, watermark);
     }
 
+    /** Writes the whole state, for a checkpoint. */
+    public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeInt(sources.size());
+        for (Map.Entry<Integer, Progress> source : sources.entrySet()) {
+            out.writeInt(source.getKey());
+            out.writeLong(source.getValue().watermark == null ? Long.MIN_VALUE
+                    : source.getValue().watermark.toEpochMilli());
+            out.writeLong(source.getValue().heardAtMillis);
+        }
+        out.writeInt(totals.size());
+        for (Map.Entry<Key, Total> entry : totals.entrySet()) {
+            Total total = entry.getValue();
+            out.writeUTF(entry.getKey().spec());
+            out.writeUTF(entry.getKey().pageId());
+            out.writeLong(total.window.start().toEpochMilli());
+            out.writeLong(total.window.end().toEpochMilli());
+            out.writeBoolean(total.finalSent);
+            out.writeBoolean(changed.contains(entry.getKey()));
+            out.writeInt(total.partials.size());
+            for (Map.Entry<Integer, PartialValue> partial : total.partials.entrySet()) {
+                out.writeInt(partial.getKey());
+                out.writeLong(partial.getValue().views());
+                out.writeLong(partial.getValue().uniqueUsers());
+                out.writeBoolean(partial.getValue().exact());
+                out.writeDouble(partial.getValue().relativeError());
+                out.writeLong(partial.getValue().version());
+            }
+        }
+    }
+
+    /**
+     * Restores a state written by {@link #writeTo}; windows of definitions no longer configured are dropped. Every
+     * source partition starts a fresh idle period at {@code nowMillis}: time spent down is not time they were idle.
+     */
+    public void readFrom(java.io.DataInputStream in, long nowMillis) throws java.io.IOException {
+        sources.clear();
+        totals.clear();
+        changed.clear();
+        int sourceCount = in.readInt();
+        for (int i = 0; i < sourceCount; i++) {
+            Progress progress = new Progress();
+            int partition = in.readInt();
+            long watermark = in.readLong();
+            progress.watermark = watermark == Long.MIN_VALUE ? null : Instant.ofEpochMilli(watermark);
+            in.readLong(); // when it was last heard, before the restart
+            progress.heardAtMillis = nowMillis;
+            sources.put(partition, progress);
+        }
+        int totalCount = in.readInt();
+        for (int i = 0; i < totalCount; i++) {
+            String spec = in.readUTF();
+            String page = in.readUTF();
+            Window window = new Window(spec, Instant.ofEpochMilli(in.readLong()), Instant.ofEpochMilli(in.readLong()));
+            Total total = new Total(window);
+            total.finalSent = in.readBoolean();
+            boolean wasChanged = in.readBoolean();
+            int partials = in.readInt();
+            for (int j = 0; j < partials; j++) {
+                total.partials.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(), in.readBoolean(),
+                        in.readDouble(), in.readLong()));
+            }
+            if (specs.containsKey(spec)) {
+                Key key = new Key(spec, page, window.start());
+                totals.put(key, total);
+                if (wasChanged) {
+                    changed.add(key);
+                }
+            }
+        }
+    }
+
     /** Windows held: open ones, and final ones within their retention. */
     public int heldWindows() {
         return totals.size();

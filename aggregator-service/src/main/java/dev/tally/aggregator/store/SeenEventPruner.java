@@ -13,7 +13,7 @@ public class SeenEventPruner {
     private static final Logger LOG = Logger.getLogger(SeenEventPruner.class);
 
     @Inject
-    DailyCountsRepository repository;
+    StreamStateRepository repository;
 
     @Inject
     AggregatorConfig config;

@@ -53,6 +53,13 @@ class WindowSpecTest {
     }
 
     @Test
+    void durationsInDaysAreWrittenInDays() {
+        assertEquals("P1D", WindowSpec.iso(Duration.ofDays(1)));
+        assertEquals("PT1M", WindowSpec.iso(Duration.ofMinutes(1)));
+        assertEquals("PT36H", WindowSpec.iso(Duration.ofHours(36)));
+    }
+
+    @Test
     void badDefinitionsAreRefused() {
         assertThrows(IllegalArgumentException.class, () -> WindowSpec.hopping("h", Duration.ofMinutes(5),
                 Duration.ofMinutes(2), null, null));

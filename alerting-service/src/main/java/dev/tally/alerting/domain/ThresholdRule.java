@@ -11,14 +11,16 @@ import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * Fires when the views of one page in a window go above a threshold. The fingerprint names the alert (rule, page,
+ * Fires when the views of one page in a window of one definition (kind and size, the daily window by default) go
+ * above a threshold. The fingerprint names the alert (rule, page,
  * window), so the same crossing seen again, in a newer version of the same window, is the same alert.
  */
-public record ThresholdRule(String id, String pageId, long viewsAbove) {
+public record ThresholdRule(String id, String pageId, long viewsAbove, String windowKind, String windowSize) {
 
     /** The alert this result raises, if it raises one. */
     public Optional<AlertEvent> evaluate(WindowResult result, Instant now) {
-        if (!pageId.equals(result.pageId()) || result.views() <= viewsAbove) {
+        if (!pageId.equals(result.pageId()) || !windowKind.equals(result.window().kind())
+                || !windowSize.equals(result.window().size()) || result.views() <= viewsAbove) {
             return Optional.empty();
         }
         return Optional.of(new AlertEvent(fingerprint(result), id, "firing", result.pageId(), result.window(),

@@ -39,12 +39,14 @@ public class PageStatsConsumer {
     public PageStatsConsumer(AlertingConfig config, AlertRepository alerts, DeliveryPublisher publisher,
                              ObjectMapper json, MeterRegistry registry) {
         this.rule = config.rule().pageId()
-                .map(page -> new ThresholdRule(config.rule().id(), page, config.rule().viewsAbove()));
+                .map(page -> new ThresholdRule(config.rule().id(), page, config.rule().viewsAbove(),
+                        config.rule().windowKind(), config.rule().windowSize()));
         this.alerts = alerts;
         this.publisher = publisher;
         this.json = json;
         this.fired = registry.counter("tally.alerting.alerts.fired");
-        rule.ifPresentOrElse(r -> LOG.infof("rule %s: views of page %s above %d", r.id(), r.pageId(), r.viewsAbove()),
+        rule.ifPresentOrElse(r -> LOG.infof("rule %s: views of page %s above %d in %s %s windows", r.id(),
+                        r.pageId(), r.viewsAbove(), r.windowKind(), r.windowSize()),
                 () -> LOG.info("no alert rule configured (tally.alerting.rule.page-id)"));
     }
 

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ThresholdRuleTest {
     private static final Instant NOW = Instant.parse("2026-11-23T12:00:00Z");
-    private final ThresholdRule rule = new ThresholdRule("r1", "home", 10);
+    private final ThresholdRule rule = new ThresholdRule("r1", "home", 10, "tumbling", "P1D");
 
     private static WindowResult result(String page, String day, long views, long version) {
         return new WindowResult(page, WindowRef.utcDay(Instant.parse(day + "T00:00:00Z")), views, 1, version, false,
@@ -30,6 +30,14 @@ class ThresholdRuleTest {
         assertEquals(11.0, alert.value());
         assertEquals(10.0, alert.threshold());
         assertEquals("r1", alert.ruleId());
+    }
+
+    @Test
+    void onlyTheWatchedWindowDefinitionCounts() {
+        WindowResult minute = new WindowResult("home", new WindowRef("tumbling", "PT1M",
+                Instant.parse("2026-11-23T10:00:00Z"), Instant.parse("2026-11-23T10:01:00Z")), 99, 1, 1, false, null,
+                Map.of(), NOW);
+        assertTrue(rule.evaluate(minute, NOW).isEmpty());
     }
 
     @Test

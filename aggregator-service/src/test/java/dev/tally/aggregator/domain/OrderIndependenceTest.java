@@ -29,7 +29,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * micro-batches, and any interleaving of the partitions at stage 2, the final results are the same, and equal to
  * a plain batch computation over the events.
  */
-class OrderIndependenceProperties {
+class OrderIndependenceTest {
     private static final Instant BASE = Instant.parse("2026-11-23T10:00:00Z");
     private static final Duration OUT_OF_ORDERNESS = Duration.ofSeconds(20);
     private static final List<WindowSpec> SPECS = List.of(

@@ -1,0 +1,228 @@
+package dev.tally.aggregator.store;
+
+import dev.tally.contracts.ClickEvent;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.core.buffer.Buffer;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The stream engine's durable state: a checkpoint per stage and partition (next offset, state snapshot,
+ * watermark), the outbox of records still to publish, and the event ids already counted. A micro-batch changes
+ * all three in one transaction, through {@link #commit}; that is what makes a crash at any moment harmless.
+ * Set-based SQL (unnest of arrays) keeps a batch to a handful of statements, which is why this talks to the
+ * reactive client directly.
+ */
+@ApplicationScoped
+public class StreamStateRepository {
+
+    /** A stage's partition as last committed. */
+    public record Checkpoint(long nextOffset, byte[] state, Instant watermark) {
+    }
+
+    /** A record to publish once the transaction that produced it has committed. */
+    public record OutRecord(long id, String topic, String key, Integer partition, String value) {
+        public static OutRecord of(String topic, String key, Integer partition, String value) {
+            return new OutRecord(0, topic, key, partition, value);
+        }
+    }
+
+    /** The state of one partition after a batch, to commit if the partition is still where we left it. */
+    public record PartitionCommit(int partition, long expectedOffset, long nextOffset, byte[] state,
+                                  Instant watermark, List<OutRecord> records) {
+    }
+
+    /** Thrown when a partition's checkpoint moved on under us: another replica owns it now. */
+    public static final class FencedException extends RuntimeException {
+        public FencedException(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    @Inject
+    Pool pool;
+
+    public Uni<Map<Integer, Checkpoint>> load(String stage, Collection<Integer> partitions) {
+        return pool.preparedQuery("SELECT partition, next_offset, state, watermark FROM aggregator.checkpoint "
+                        + "WHERE stage = $1 AND partition = ANY($2)")
+                .execute(Tuple.of(stage, partitions.toArray(new Integer[0])))
+                .map(rows -> {
+                    Map<Integer, Checkpoint> result = new HashMap<>();
+                    for (Row row : rows) {
+                        OffsetDateTime watermark = row.getOffsetDateTime("watermark");
+                        result.put(row.getInteger("partition"), new Checkpoint(row.getLong("next_offset"),
+                                row.getBuffer("state").getBytes(),
+                                watermark == null ? null : watermark.toInstant()));
+                    }
+                    return result;
+                });
+    }
+
+    /**
+     * Runs {@code work} in a transaction and then commits each partition's new state and outbox records, but only
+     * if its checkpoint is still at the offset we last committed; otherwise nothing of the batch is written and
+     * the result fails with {@link FencedException}.
+     *
+     * @return the committed outbox records, with their ids, to publish
+     */
+    public Uni<List<OutRecord>> commit(String stage, java.util.function.Function<SqlConnection,
+            Uni<List<PartitionCommit>>> work) {
+        return pool.withTransaction(conn -> work.apply(conn).flatMap(commits -> {
+            if (commits.isEmpty()) {
+                return Uni.createFrom().item(List.<OutRecord>of());
+            }
+            Integer[] partitions = commits.stream().map(PartitionCommit::partition).toArray(Integer[]::new);
+            return conn.preparedQuery("SELECT partition, next_offset FROM aggregator.checkpoint WHERE stage = $1 "
+                            + "AND partition = ANY($2) FOR UPDATE")
+                    .execute(Tuple.of(stage, partitions))
+                    .flatMap(rows -> {
+                        Map<Integer, Long> stored = new HashMap<>();
+                        for (Row row : rows) {
+                            stored.put(row.getInteger("partition"), row.getLong("next_offset"));
+                        }
+                        for (PartitionCommit commit : commits) {
+                            long current = stored.getOrDefault(commit.partition(), 0L);
+                            if (current != commit.expectedOffset()) {
+                                return Uni.createFrom().failure(new FencedException(stage + " partition "
+                                        + commit.partition() + " is at offset " + current + ", not "
+                                        + commit.expectedOffset() + ": another replica owns it"));
+                            }
+                        }
+                        List<Tuple> upserts = commits.stream().map(c -> Tuple.tuple()
+                                .addString(stage).addInteger(c.partition()).addLong(c.nextOffset())
+                                .addBuffer(Buffer.buffer(c.state()))
+                                .addOffsetDateTime(c.watermark() == null ? null
+                                        : OffsetDateTime.ofInstant(c.watermark(), ZoneOffset.UTC))).toList();
+                        return conn.preparedQuery("INSERT INTO aggregator.checkpoint (stage, partition, next_offset, "
+                                        + "state, watermark) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stage, partition) "
+                                        + "DO UPDATE SET next_offset = EXCLUDED.next_offset, state = EXCLUDED.state, "
+                                        + "watermark = EXCLUDED.watermark, updated_at = now()")
+                                .executeBatch(upserts)
+                                .flatMap(done -> insertOutbox(conn, stage, commits));
+                    });
+        }));
+    }
+
+    private static Uni<List<OutRecord>> insertOutbox(SqlConnection conn, String stage,
+                                                     List<PartitionCommit> commits) {
+        List<String> owners = new ArrayList<>();
+        List<OutRecord> records = new ArrayList<>();
+        for (PartitionCommit commit : commits) {
+            for (OutRecord record : commit.records()) {
+                owners.add(owner(stage, commit.partition()));
+                records.add(record);
+            }
+        }
+        if (records.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return conn.preparedQuery("INSERT INTO aggregator.outbox (owner, topic, record_key, target_partition, value) "
+                        + "SELECT o, tp, k, p, v FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) "
+                        + "WITH ORDINALITY AS u(o, tp, k, p, v, n) ORDER BY n RETURNING id")
+                .execute(Tuple.of(owners.toArray(new String[0]),
+                        records.stream().map(OutRecord::topic).toArray(String[]::new),
+                        records.stream().map(OutRecord::key).toArray(String[]::new),
+                        records.stream().map(OutRecord::partition).toArray(Integer[]::new),
+                        records.stream().map(OutRecord::value).toArray(String[]::new)))
+                .map(rows -> {
+                    List<Long> ids = new ArrayList<>();
+                    for (Row row : rows) {
+                        ids.add(row.getLong("id"));
+                    }
+                    ids.sort(null);
+                    List<OutRecord> withIds = new ArrayList<>(records.size());
+                    for (int i = 0; i < records.size(); i++) {
+                        OutRecord r = records.get(i);
+                        withIds.add(new OutRecord(ids.get(i), r.topic(), r.key(), r.partition(), r.value()));
+                    }
+                    return withIds;
+                });
+    }
+
+    /** Records that were committed but may not have been published (a crash came between), oldest first. */
+    public Uni<List<OutRecord>> pending(String stage, int partition) {
+        return pool.preparedQuery("SELECT id, topic, record_key, target_partition, value FROM aggregator.outbox "
+                        + "WHERE owner = $1 ORDER BY id")
+                .execute(Tuple.of(owner(stage, partition)))
+                .map(StreamStateRepository::records);
+    }
+
+    /** Any owner's records older than {@code age}: what no live replica is taking care of. */
+    public Uni<List<OutRecord>> stale(Duration age, int limit) {
+        return pool.preparedQuery("SELECT id, topic, record_key, target_partition, value FROM aggregator.outbox "
+                        + "WHERE created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT $2")
+                .execute(Tuple.of((double) age.toSeconds(), limit))
+                .map(StreamStateRepository::records);
+    }
+
+    public Uni<Void> published(List<OutRecord> records) {
+        if (records.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return pool.preparedQuery("DELETE FROM aggregator.outbox WHERE id = ANY($1)")
+                .execute(Tuple.of((Object) records.stream().map(OutRecord::id).toArray(Long[]::new)))
+                .replaceWithVoid();
+    }
+
+    /**
+     * The events whose ids were never counted before, in their order, recording their ids as counted, in the
+     * caller's transaction. An id that occurs twice in {@code events} counts once.
+     */
+    public Uni<List<ClickEvent>> firstSeen(SqlConnection conn, List<ClickEvent> events) {
+        if (events.isEmpty()) {
+            return Uni.createFrom().item(List.of());
+        }
+        return conn.preparedQuery("INSERT INTO aggregator.seen_event (event_id) SELECT unnest($1::text[]) "
+                        + "ON CONFLICT DO NOTHING RETURNING event_id")
+                .execute(Tuple.of((Object) events.stream().map(ClickEvent::eventId).toArray(String[]::new)))
+                .map(rows -> {
+                    Set<String> firsts = new HashSet<>();
+                    for (Row row : rows) {
+                        firsts.add(row.getString("event_id"));
+                    }
+                    List<ClickEvent> unique = new ArrayList<>(firsts.size());
+                    for (ClickEvent event : events) {
+                        if (firsts.remove(event.eventId())) {
+                            unique.add(event);
+                        }
+                    }
+                    return unique;
+                });
+    }
+
+    /** Forgets counted event ids older than {@code horizon}; returns how many. */
+    public Uni<Integer> pruneSeen(Duration horizon) {
+        return pool.preparedQuery("DELETE FROM aggregator.seen_event WHERE seen_at < now() - make_interval(secs => $1)")
+                .execute(Tuple.of((double) horizon.toSeconds()))
+                .map(rows -> rows.rowCount());
+    }
+
+    static String owner(String stage, int partition) {
+        return stage + "-" + partition;
+    }
+
+    private static List<OutRecord> records(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
+        List<OutRecord> result = new ArrayList<>();
+        for (Row row : rows) {
+            result.add(new OutRecord(row.getLong("id"), row.getString("topic"), row.getString("record_key"),
+                    row.getInteger("target_partition"), row.getString("value")));
+        }
+        return result;
+    }
+}
