@@ -1,7 +1,11 @@
 package dev.tally.system;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tally.contracts.Topics;
+import dev.tally.system.LogRecomputation.WindowKey;
+import dev.tally.testkit.KafkaTestClient;
 import dev.tally.testkit.WebhookReceiver;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -17,14 +21,18 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -35,6 +43,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 import static dev.tally.system.RunningTally.AGGREGATOR;
 import static dev.tally.system.RunningTally.INGEST;
@@ -48,9 +57,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 /**
  * The whole pipeline as a user meets it: the real brokers and the four packaged services, each its own process,
  * started once for the class. Clicks go in over HTTP and must come out of the view exactly; an alert must reach a
- * real webhook server once; and a {@code kill -9} of the aggregator while clicks stream in must lose nothing and
- * count nothing twice. Each test uses page ids of its own, and event times that only move forward, so that the
- * tests do not see each other's clicks and no click is late by accident.
+ * real webhook server once; a {@code kill -9} of the aggregator while clicks stream in must lose nothing and count
+ * nothing twice; and after kills at random moments while clicks stream in, every final window that the aggregator
+ * published must equal a recomputation from the {@code clicks} log. Each test uses page ids of its own, and event
+ * times that only move forward, so that the tests do not see each other's clicks and no click is late by accident.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 4, unit = TimeUnit.MINUTES)
@@ -60,6 +70,7 @@ class PipelineIT {
     private static final long SEED = System.nanoTime();
     private static final String RULE_PAGE = "alerted-" + RUN;
     private static final int RULE_VIEWS_ABOVE = 25;
+    private static final int CLICKS_PARTITIONS = 4;
 
     private static WebhookReceiver webhook;
     private static RunningTally tally;
@@ -71,7 +82,7 @@ class PipelineIT {
         webhook = new WebhookReceiver();
         Instant started = Instant.now();
         tally = RunningTally.start(home, home.resolve("system-tests/target/pipeline-it"), Map.of(
-                        "TALLY_CLICKS_PARTITIONS", "4",
+                        "TALLY_CLICKS_PARTITIONS", Integer.toString(CLICKS_PARTITIONS),
                         "TALLY_ALERTING_RULE_PAGE_ID", RULE_PAGE,
                         "TALLY_ALERTING_RULE_VIEWS_ABOVE", Integer.toString(RULE_VIEWS_ABOVE),
                         "TALLY_ALERTING_WEBHOOK_URL", webhook.url()),
@@ -191,11 +202,7 @@ class PipelineIT {
         Random random = new Random(SEED + 3);
         LocalDate from = LocalDate.now(ZoneOffset.UTC).minusDays(1);
 
-        ExecutorService executor = Executors.newSingleThreadExecutor(task -> {
-            Thread thread = new Thread(task, "click-sender");
-            thread.setDaemon(true);
-            return thread;
-        });
+        ExecutorService executor = newSender();
         try {
             // The sender holds once, until the restarted aggregator consumes again, so that the second kill too
             // hits an aggregator that is busy with clicks that are still coming in.
@@ -220,15 +227,7 @@ class PipelineIT {
             awaitSent(sending, sent, secondKillAt);
             killAggregator(sent);
 
-            try {
-                sending.get(120, TimeUnit.SECONDS);
-            } catch (ExecutionException e) {
-                throw new AssertionError("sending failed after " + sent.get() + " clicks: " + e.getCause()
-                        + "\n" + tally.diagnostics(), e.getCause());
-            } catch (TimeoutException e) {
-                throw new AssertionError("sending did not finish within 120 s (" + sent.get() + " sent)\n"
-                        + tally.diagnostics());
-            }
+            awaitSender(sending, sent, Duration.ofSeconds(120));
         } finally {
             consumingAgain.countDown();
             executor.shutdownNow();
@@ -238,6 +237,103 @@ class PipelineIT {
                 + tally.outputLinesContaining(AGGREGATOR + " (pid"));
 
         awaitSummaries(pages, from, LocalDate.now(ZoneOffset.UTC).plusDays(1), expected, Duration.ofSeconds(120));
+    }
+
+    @Test
+    @Order(4)
+    @Timeout(value = 8, unit = TimeUnit.MINUTES)
+    void afterKillsAtRandomMomentsEveryFinalWindowEqualsARecomputationFromTheLog() throws Exception {
+        int total = 3_000;
+        int kills = 5;
+        Duration eventTimeSpan = Duration.ofMinutes(8);
+        Duration realTimeSpan = Duration.ofSeconds(75);
+        int maxDisorderMillis = 3_000; // less than the allowed out-of-orderness: no click is late, none is dropped
+        List<String> pages = IntStream.range(0, 4).mapToObj(i -> "storm-" + i + "-" + RUN).toList();
+        List<String> users = IntStream.range(0, 60).mapToObj(i -> "storm-user-" + i).toList();
+        // After every event time of the earlier tests (their partitions' watermarks are there already), and far
+        // enough inside the hour that ingest accepts ahead of its clock for the closing clicks too.
+        Instant base = Instant.now().plus(Duration.ofMinutes(2)).truncatedTo(ChronoUnit.MINUTES);
+        long stepMillis = eventTimeSpan.toMillis() / total;
+        Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        AtomicInteger sent = new AtomicInteger();
+        AtomicInteger retried = new AtomicInteger();
+        AtomicInteger killed = new AtomicInteger();
+        Random clicks = new Random(SEED + 4);
+        Random moments = new Random(SEED + 5);
+        Instant started = Instant.now();
+
+        ExecutorService executor = newSender();
+        try {
+            // Paced over realTimeSpan, in event-time order up to the disorder. Should the kills fall behind, the
+            // last tenth trickles, so that every kill still hits an aggregator that clicks are streaming into.
+            Future<Void> sending = executor.submit((Callable<Void>) () -> {
+                long start = System.nanoTime();
+                long last = start;
+                for (int i = 0; i < total; i++) {
+                    long due = start + realTimeSpan.toNanos() / total * i;
+                    if (i >= total - total / 10 && killed.get() < kills) {
+                        due = Math.max(due, last + TimeUnit.MILLISECONDS.toNanos(500));
+                    }
+                    TimeUnit.NANOSECONDS.sleep(due - System.nanoTime());
+                    Click click = new Click("storm-" + RUN + "-" + i, users.get(clicks.nextInt(users.size())),
+                            pages.get(clicks.nextInt(pages.size())),
+                            base.plusMillis(stepMillis * i - clicks.nextInt(maxDisorderMillis + 1)));
+                    retried.addAndGet(sendUntilAcknowledged(click));
+                    acknowledged.add(click.eventId());
+                    sent.incrementAndGet();
+                    last = System.nanoTime();
+                }
+                return null;
+            });
+
+            for (int kill = 1; kill <= kills; kill++) {
+                pauseWhileSending(sending, Duration.ofMillis(500 + moments.nextInt(4_500)));
+                if (sending.isDone()) {
+                    sending.get(); // throws what stopped the sender
+                    fail("the clicks stopped streaming after " + (kill - 1) + " of " + kills + " kills ("
+                            + sent.get() + " sent)\n" + tally.diagnostics());
+                }
+                killAggregator(sent);
+                killed.set(kill);
+            }
+            awaitSender(sending, sent, Duration.ofSeconds(180));
+        } finally {
+            killed.set(kills);
+            executor.shutdownNow();
+        }
+        log(total + " clicks acknowledged in " + RunningTally.secondsSince(started) + " (" + retried.get()
+                + " retries after 503), with " + kills + " kills of " + AGGREGATOR);
+
+        // One click per user far ahead in event time, on a page of its own: every partition of clicks that has one
+        // of these users moves its watermark past every window above plus its grace. A partition without any
+        // would stop holding the windows back after the idle timeout (30 s) instead.
+        String closingPage = "storm-close-" + RUN;
+        Set<String> closing = new TreeSet<>();
+        for (String user : users) {
+            Click click = new Click("storm-close-" + RUN + "-" + user, user, closingPage,
+                    base.plus(Duration.ofMinutes(40)));
+            retried.addAndGet(sendUntilAcknowledged(click));
+            closing.add(click.eventId());
+        }
+
+        List<ConsumerRecord<String, String>> log = readClicks(
+                Stream.concat(acknowledged.stream(), closing.stream()).collect(Collectors.toSet()));
+        LogRecomputation expected = LogRecomputation.of(log, Set.copyOf(pages));
+        Set<Integer> closed = log.stream().filter(r -> r.value().contains("\"" + closingPage + "\""))
+                .map(ConsumerRecord::partition).collect(Collectors.toCollection(TreeSet::new));
+        log("the clicks log holds " + log.size() + " records; recomputed " + expected.count("PT1M")
+                + " 1-minute and " + expected.count("PT5M") + " 5-minute windows of " + pages.size() + " pages from "
+                + expected.eventIds().size() + " clicks (" + expected.duplicates() + " duplicates, "
+                + expected.unreadable() + " unreadable records); closing clicks reached partitions " + closed
+                + " of " + CLICKS_PARTITIONS);
+        assertSameIds(acknowledged, expected.eventIds());
+        assertTrue(expected.late().isEmpty(), () -> "the test sends its clicks less out of order than the engine "
+                + "allows, yet by the engine's rules these " + expected.late().size() + " are late: "
+                + expected.late().stream().limit(20).toList());
+
+        awaitFinalWindowsEqual(expected, pages, "base " + base + ", seed " + SEED);
+        LocalDate first = LocalDate.ofInstant(base, ZoneOffset.UTC);
+        awaitSummaries(pages, first.minusDays(1), first.plusDays(2), expected.days(), Duration.ofSeconds(60));
     }
 
     /**
@@ -339,6 +435,97 @@ class PipelineIT {
             retries++;
             Thread.sleep(250);
         }
+    }
+
+    /** The thread that sends a test's clicks while the test's own thread kills and checks. */
+    private static ExecutorService newSender() {
+        return Executors.newSingleThreadExecutor(task -> {
+            Thread thread = new Thread(task, "click-sender");
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** Waits for the sender to finish, failing with what stopped it or with how far it got. */
+    private static void awaitSender(Future<Void> sending, AtomicInteger sent, Duration timeout)
+            throws InterruptedException {
+        try {
+            sending.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError("sending failed after " + sent.get() + " clicks: " + e.getCause()
+                    + "\n" + tally.diagnostics(), e.getCause());
+        } catch (TimeoutException e) {
+            throw new AssertionError("sending did not finish within " + timeout.toSeconds() + " s (" + sent.get()
+                    + " sent)\n" + tally.diagnostics());
+        }
+    }
+
+    /** Sleeps for {@code pause}, or less if the sender stops first. */
+    private static void pauseWhileSending(Future<Void> sending, Duration pause) throws InterruptedException {
+        Instant until = Instant.now().plus(pause);
+        while (Instant.now().isBefore(until) && !sending.isDone()) {
+            Thread.sleep(20);
+        }
+    }
+
+    /** Reads the clicks topic from its start until it holds every one of {@code eventIds}, or fails. */
+    private static List<ConsumerRecord<String, String>> readClicks(Set<String> eventIds) {
+        Set<String> missing = new HashSet<>(eventIds);
+        int[] seen = {0};
+        List<ConsumerRecord<String, String>> log;
+        try (KafkaTestClient kafka = new KafkaTestClient(tally.stack().kafkaBootstrap())) {
+            log = kafka.readFromStart(Topics.CLICKS, Duration.ofSeconds(60), read -> {
+                for (ConsumerRecord<String, String> record : read.subList(seen[0], read.size())) {
+                    try {
+                        missing.remove(KafkaTestClient.JSON.readTree(record.value()).path("event_id").asText());
+                    } catch (IOException e) {
+                        // not a click: the recomputation counts it as unreadable
+                    }
+                }
+                seen[0] = read.size();
+                return missing.isEmpty();
+            });
+        }
+        assertTrue(missing.isEmpty(), () -> missing.size() + " acknowledged clicks are not in the clicks topic "
+                + "after 60 s, for example " + missing.stream().sorted().limit(10).toList() + "\n"
+                + tally.diagnostics());
+        return log;
+    }
+
+    /**
+     * Reads page-stats until the newest result of every window of {@code expected} is final, then fails unless
+     * each equals the recomputation exactly, saying how each window differs.
+     */
+    private static void awaitFinalWindowsEqual(LogRecomputation expected, List<String> pages, String context) {
+        Instant waiting = Instant.now();
+        PublishedWindows published = new PublishedWindows(Set.copyOf(pages));
+        Set<WindowKey> windows = expected.windows().keySet();
+        try (KafkaTestClient kafka = new KafkaTestClient(tally.stack().kafkaBootstrap())) {
+            // on to the end of the topic, so that a result that changes a final window after all is seen too
+            kafka.readFromStart(Topics.PAGE_STATS, Duration.ofMinutes(3),
+                    read -> published.catchUp(read) == 0 && published.allFinal(windows));
+        }
+        log(published.finalCount(windows) + " of " + windows.size() + " windows final after "
+                + RunningTally.secondsSince(waiting) + " (" + published.read() + " page-stats records read, "
+                + published.nonFinalOfFinalOnly() + " non-final results of five-minutes windows, "
+                + published.unreadable() + " unreadable)");
+        List<String> differences = published.differencesFrom(expected);
+        if (!differences.isEmpty()) {
+            fail("page-stats differs from the recomputation of the clicks log (" + windows.size() + " windows, "
+                    + context + ") in " + differences.size() + " ways:\n  "
+                    + String.join("\n  ", differences.subList(0, Math.min(60, differences.size())))
+                    + (differences.size() > 60 ? "\n  ... and " + (differences.size() - 60) + " more" : "")
+                    + "\n" + tally.diagnostics());
+        }
+    }
+
+    /** Fails unless the log holds exactly the clicks that ingest acknowledged: nothing lost, nothing invented. */
+    private static void assertSameIds(Set<String> acknowledged, Set<String> logged) {
+        List<String> lost = acknowledged.stream().filter(id -> !logged.contains(id)).sorted().toList();
+        List<String> invented = logged.stream().filter(id -> !acknowledged.contains(id)).sorted().toList();
+        assertTrue(lost.isEmpty() && invented.isEmpty(), () -> "the clicks log and the acknowledged clicks differ: "
+                + lost.size() + " acknowledged but not in the log " + lost.stream().limit(10).toList() + ", "
+                + invented.size() + " in the log but never acknowledged " + invented.stream().limit(10).toList());
     }
 
     /** Waits until {@code count} clicks are acknowledged, failing at once if the sender has failed. */

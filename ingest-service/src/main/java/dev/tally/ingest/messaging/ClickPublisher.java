@@ -2,7 +2,6 @@ package dev.tally.ingest.messaging;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tally.contracts.ClickEvent;
 import dev.tally.contracts.Headers;
 import dev.tally.contracts.InvalidEvent;
 import io.smallrye.mutiny.Uni;
@@ -18,20 +17,13 @@ import org.eclipse.microprofile.reactive.messaging.OnOverflow;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Writes accepted events to {@code clicks}, keyed by user, and bad rows to {@code clicks.invalid}. Each returned
- * {@link Uni} completes only when Kafka has acknowledged the record (acks=all), which is when ingest may answer.
+ * Writes bad rows to {@code clicks.invalid}. The returned {@link Uni} completes only when Kafka has acknowledged
+ * the record (acks=all). Accepted events take the faster path of {@link ClickLog}.
  */
 @ApplicationScoped
 public class ClickPublisher {
-    /** Channel of the {@code clicks} topic. */
-    public static final String CLICKS = "clicks";
     /** Channel of the {@code clicks.invalid} topic. */
     public static final String CLICKS_INVALID = "clicks-invalid";
-
-    @Inject
-    @Channel(CLICKS)
-    @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 65536)
-    MutinyEmitter<String> clicks;
 
     @Inject
     @Channel(CLICKS_INVALID)
@@ -40,14 +32,6 @@ public class ClickPublisher {
 
     @Inject
     ObjectMapper json;
-
-    public Uni<Void> publish(ClickEvent event) {
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(Headers.SCHEMA_VERSION, bytes(Integer.toString(ClickEvent.SCHEMA_VERSION)));
-        headers.add(Headers.EVENT_ID, bytes(event.eventId()));
-        return clicks.sendMessage(Message.of(write(event)).addMetadata(OutgoingKafkaRecordMetadata.<String>builder()
-                .withKey(event.userId()).withHeaders(headers).build()));
-    }
 
     public Uni<Void> publishInvalid(InvalidEvent bad) {
         RecordHeaders headers = new RecordHeaders();

@@ -12,6 +12,7 @@ import dev.tally.ingest.domain.EventValidator;
 import dev.tally.ingest.domain.RateLimiter;
 import dev.tally.ingest.domain.ValidationRules;
 import dev.tally.ingest.domain.Violation;
+import dev.tally.ingest.messaging.ClickLog;
 import dev.tally.ingest.messaging.ClickPublisher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
@@ -28,7 +29,9 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The ingestion flow for a request's events: rate limit, admission, validation, deduplication by event id, the
@@ -40,6 +43,7 @@ public class IngestService {
     private static final Logger LOG = Logger.getLogger(IngestService.class);
 
     private final ClickPublisher publisher;
+    private final ClickLog log;
     private final IngestConfig config;
     private final EventValidator validator;
     private final DuplicateGuard duplicates;
@@ -56,8 +60,9 @@ public class IngestService {
     private final ConcurrentHashMap<String, Counter> rejectedByReason = new ConcurrentHashMap<>();
 
     @Inject
-    public IngestService(ClickPublisher publisher, IngestConfig config, MeterRegistry registry) {
+    public IngestService(ClickPublisher publisher, ClickLog log, IngestConfig config, MeterRegistry registry) {
         this.publisher = publisher;
+        this.log = log;
         this.config = config;
         this.registry = registry;
         this.validator = new EventValidator(new ValidationRules(config.maxClockSkew(), config.maxFuture(),
@@ -124,19 +129,12 @@ public class IngestService {
         if (valid.isEmpty() && badRows.isEmpty()) {
             return Uni.createFrom().item(new IngestOutcome(IngestOutcome.Refusal.NONE, results));
         }
-        List<Uni<EventResult>> writes = new ArrayList<>(valid.size());
-        for (int i = 0; i < valid.size(); i++) {
-            int slot = validIndex.get(i);
-            ClickEvent event = valid.get(i);
-            writes.add(write(event).map(status -> EventResult.of(slot, event.eventId(), status)));
-        }
+        CompletableFuture<List<EventResult>> written = writeAll(valid, validIndex);
         List<Uni<Void>> recordings = badRows.stream().map(this::recordBadRow).toList();
-        Uni<List<EventResult>> written = writes.isEmpty() ? Uni.createFrom().item(List.of())
-                : Uni.join().all(writes).andFailFast();
         Uni<List<Void>> recorded = recordings.isEmpty() ? Uni.createFrom().item(List.of())
                 : Uni.join().all(recordings).andFailFast();
         int reserved = valid.size();
-        return Uni.combine().all().unis(written, recorded).asTuple()
+        return Uni.combine().all().unis(Uni.createFrom().completionStage(written), recorded).asTuple()
                 .onTermination().invoke(() -> {
                     if (reserved > 0) {
                         admission.release(reserved);
@@ -155,38 +153,62 @@ public class IngestService {
                 });
     }
 
-    /** Writes one valid event unless it was written already; the status it ends with. */
-    private Uni<String> write(ClickEvent event) {
-        DuplicateGuard.Claim claim = duplicates.claim(event.eventId());
-        if (claim instanceof DuplicateGuard.Duplicate) {
-            duplicated.increment();
-            return Uni.createFrom().item(EventResult.DUPLICATE);
-        }
-        if (claim instanceof DuplicateGuard.Pending pending) {
-            return Uni.createFrom().completionStage(pending.outcome())
-                    .map(written -> {
-                        if (written) {
-                            duplicated.increment();
-                        }
-                        return written ? EventResult.DUPLICATE : EventResult.UNAVAILABLE;
-                    });
-        }
-        DuplicateGuard.Owner owner = (DuplicateGuard.Owner) claim;
-        long started = System.nanoTime();
-        return Uni.createFrom().deferred(() -> publisher.publish(event))
-                .ifNoItem().after(config.produceTimeout()).fail()
-                .onItemOrFailure().transform((ok, failure) -> {
-                    duplicates.settle(owner, failure == null);
-                    if (failure != null) {
-                        admission.failed(System.nanoTime());
-                        LOG.warnf("Kafka did not acknowledge event %s: %s", event.eventId(), failure.toString());
-                        return EventResult.UNAVAILABLE;
+    /**
+     * Writes the valid events that were not written before, and gives each event its result: accepted once Kafka
+     * acknowledged it, duplicate, or unavailable. Plain futures, one per event, and one {@link Uni} per request:
+     * this is the hot path.
+     */
+    private CompletableFuture<List<EventResult>> writeAll(List<ClickEvent> events, List<Integer> slots) {
+        List<CompletableFuture<EventResult>> results = new ArrayList<>(events.size());
+        List<ClickEvent> owned = new ArrayList<>();
+        List<DuplicateGuard.Owner> owners = new ArrayList<>();
+        List<Integer> ownedSlots = new ArrayList<>();
+        for (int i = 0; i < events.size(); i++) {
+            ClickEvent event = events.get(i);
+            int slot = slots.get(i);
+            DuplicateGuard.Claim claim = duplicates.claim(event.eventId());
+            if (claim instanceof DuplicateGuard.Duplicate) {
+                duplicated.increment();
+                results.add(CompletableFuture.completedFuture(EventResult.of(slot, event.eventId(),
+                        EventResult.DUPLICATE)));
+            } else if (claim instanceof DuplicateGuard.Pending pending) {
+                results.add(pending.outcome().toCompletableFuture().thenApply(writtenBefore -> {
+                    if (writtenBefore) {
+                        duplicated.increment();
                     }
-                    produceLatency.record(Duration.ofNanos(System.nanoTime() - started));
-                    admission.succeeded();
-                    accepted.increment();
-                    return EventResult.ACCEPTED;
-                });
+                    return EventResult.of(slot, event.eventId(), writtenBefore ? EventResult.DUPLICATE
+                            : EventResult.UNAVAILABLE);
+                }));
+            } else {
+                owned.add(event);
+                owners.add((DuplicateGuard.Owner) claim);
+                ownedSlots.add(slot);
+            }
+        }
+        if (!owned.isEmpty()) {
+            long started = System.nanoTime();
+            List<CompletableFuture<Void>> acks = log.writeAll(owned);
+            for (int i = 0; i < owned.size(); i++) {
+                ClickEvent event = owned.get(i);
+                DuplicateGuard.Owner owner = owners.get(i);
+                int slot = ownedSlots.get(i);
+                results.add(acks.get(i).orTimeout(config.produceTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                        .handle((ok, failure) -> {
+                            duplicates.settle(owner, failure == null);
+                            if (failure != null) {
+                                admission.failed(System.nanoTime());
+                                LOG.warnf("Kafka did not acknowledge event %s: %s", event.eventId(), failure);
+                                return EventResult.of(slot, event.eventId(), EventResult.UNAVAILABLE);
+                            }
+                            produceLatency.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                            admission.succeeded();
+                            accepted.increment();
+                            return EventResult.of(slot, event.eventId(), EventResult.ACCEPTED);
+                        }));
+            }
+        }
+        return CompletableFuture.allOf(results.toArray(new CompletableFuture[0]))
+                .thenApply(done -> results.stream().map(CompletableFuture::join).toList());
     }
 
     private Uni<Void> recordBadRow(InvalidEvent bad) {
@@ -200,6 +222,15 @@ public class IngestService {
                                     ? bad.raw().substring(0, 2048) + "..." : bad.raw());
                     return Uni.createFrom().voidItem();
                 });
+    }
+
+    /** False while the last write to Kafka failed and none has succeeded since. */
+    public boolean logAvailable() {
+        return admission.logAvailable();
+    }
+
+    public int recordsInFlight() {
+        return admission.inFlight();
     }
 
     /** Records a body that could not be split into events at all. */
