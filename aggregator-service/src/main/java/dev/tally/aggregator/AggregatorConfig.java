@@ -23,7 +23,7 @@ public interface AggregatorConfig {
     @WithDefault("PT5S")
     Duration outOfOrderness();
 
-    /** A clicks partition whose watermark has not moved for this long stops holding windows back. */
+    /** A clicks partition that stage 1 had nothing to read from for this long stops holding windows back. */
     @WithDefault("PT30S")
     Duration idleTimeout();
 

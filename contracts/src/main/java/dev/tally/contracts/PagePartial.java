@@ -10,7 +10,8 @@ import java.time.Instant;
  * {@code clicks}) to stage 2 (by page). Either a partial total ({@code type=partial}): the views and distinct users
  * of a page in a window among the users of one source partition, with a version per (source partition, page,
  * window) that only grows; or a watermark ({@code type=watermark}) of a source partition, sent to every partition
- * of the topic so that stage 2 can tell when a window is final.
+ * of the topic so that stage 2 can tell when a window is final, with {@code idle=true} when the source partition
+ * has had nothing to read for the idle timeout (then it stops holding windows back).
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PagePartial(
@@ -24,14 +25,16 @@ public record PagePartial(
         @JsonProperty("unique_users") Long uniqueUsers,
         @JsonProperty("unique_method") String uniqueMethod,
         @JsonProperty("unique_error") Double uniqueError,
-        @JsonProperty("version") Long version) {
+        @JsonProperty("version") Long version,
+        @JsonProperty("idle") Boolean idle) {
 
     /** The value of the {@link Headers#SCHEMA_VERSION} header for this record type. */
     public static final int SCHEMA_VERSION = 1;
     public static final String PARTIAL = "partial";
     public static final String WATERMARK = "watermark";
 
-    public static PagePartial watermark(int sourcePartition, Instant watermark) {
-        return new PagePartial(WATERMARK, sourcePartition, watermark, null, null, null, null, null, null, null, null);
+    public static PagePartial watermark(int sourcePartition, Instant watermark, boolean idle) {
+        return new PagePartial(WATERMARK, sourcePartition, watermark, null, null, null, null, null, null, null, null,
+                idle);
     }
 }

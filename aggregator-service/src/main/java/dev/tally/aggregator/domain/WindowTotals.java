@@ -12,8 +12,9 @@ import java.util.Set;
 /**
  * Stage 2 of the aggregation, for the pages of one partition of {@code page-partials}: adds up the partials of
  * every source partition into totals, and decides when a window is final: once every source partition's
- * watermark has passed its end plus the grace period. A source partition that has said nothing for the idle
- * timeout stops holding the watermark back.
+ * watermark has passed its end plus the grace period. A source partition that stage 1 declares idle (it has had
+ * nothing to read for a while) stops holding the watermark back; a source partition that is merely silent (its
+ * consumer died, and has not been replaced yet) keeps holding it, because its data is still to come.
  */
 public final class WindowTotals {
 
@@ -30,7 +31,7 @@ public final class WindowTotals {
 
     private static final class Progress {
         Instant watermark;
-        long heardAtMillis;
+        boolean idle;
     }
 
     private static final class Total {
@@ -44,7 +45,6 @@ public final class WindowTotals {
     }
 
     private final Map<String, WindowSpec> specs = new HashMap<>();
-    private final Duration idleTimeout;
     private final Duration retention;
     private final Map<Integer, Progress> sources = new HashMap<>();
     private final Map<Key, Total> totals = new HashMap<>();
@@ -56,57 +56,65 @@ public final class WindowTotals {
      * @param retention        how long (in event time) a final window is kept after it closed, to absorb a
      *                         correction from a source partition that was idle
      */
-    public WindowTotals(List<WindowSpec> specs, int sourcePartitions, Duration idleTimeout, Duration retention,
-                        long nowMillis) {
+    public WindowTotals(List<WindowSpec> specs, int sourcePartitions, Duration retention) {
         specs.forEach(s -> this.specs.put(s.name(), s));
-        this.idleTimeout = idleTimeout;
         this.retention = retention;
         for (int p = 0; p < sourcePartitions; p++) {
-            Progress progress = new Progress();
-            progress.heardAtMillis = nowMillis;
-            sources.put(p, progress);
+            sources.put(p, new Progress());
         }
     }
 
-    /** A source partition's watermark, from an update or a heartbeat. Watermarks never go back. */
-    public void watermark(int partition, Instant watermark, long nowMillis) {
+    /** A source partition's watermark and whether it is idle, from its heartbeat. Watermarks never go back. */
+    public void watermark(int partition, Instant watermark, boolean idle) {
         Progress progress = sources.computeIfAbsent(partition, p -> new Progress());
         if (watermark != null && (progress.watermark == null || watermark.isAfter(progress.watermark))) {
             progress.watermark = watermark;
-            progress.heardAtMillis = nowMillis;
-        } else if (progress.watermark == null) {
-            progress.heardAtMillis = Math.max(progress.heardAtMillis, nowMillis);
         }
+        progress.idle = idle;
     }
 
-    /** Takes a partial's new value; an older or repeated version changes nothing. */
-    public void apply(PartialWindows.Update update, long nowMillis) {
+    /**
+     * Takes a partial's new value; an older or repeated version changes nothing. A partial for a window that was
+     * final and is past its retention cannot be applied any more (the other partitions' partials are gone): it
+     * is dropped, and false says so.
+     */
+    public boolean apply(PartialWindows.Update update) {
         sources.computeIfAbsent(update.partition(), p -> new Progress());
         Key key = new Key(update.window().spec(), update.pageId(), update.window().start());
-        Total total = totals.computeIfAbsent(key, k -> new Total(update.window()));
+        Total total = totals.get(key);
+        if (total == null) {
+            WindowSpec spec = specs.get(key.spec());
+            Instant watermark = watermark();
+            if (spec.closed(update.window(), watermark)
+                    && !watermark.isBefore(update.window().end().plus(spec.grace()).plus(retention))) {
+                return false;
+            }
+            total = new Total(update.window());
+            totals.put(key, total);
+        }
         PartialValue current = total.partials.get(update.partition());
         if (current != null && current.version() >= update.version()) {
-            return;
+            return true;
         }
         total.partials.put(update.partition(), new PartialValue(update.views(), update.uniqueUsers(),
                 "exact".equals(update.method()), update.relativeError(), update.version()));
         changed.add(key);
+        return true;
     }
 
     /**
      * The combined watermark: the lowest of the source partitions that are not idle; if all are idle, the highest
-     * of them; null while no partition has a watermark.
+     * of them; null while a partition that is not idle has no watermark yet.
      */
-    public Instant watermark(long nowMillis) {
+    public Instant watermark() {
         Instant lowest = null;
         Instant highest = null;
         boolean anyActive = false;
         for (Progress progress : sources.values()) {
-            boolean idle = nowMillis - progress.heardAtMillis >= idleTimeout.toMillis();
             if (progress.watermark != null && (highest == null || progress.watermark.isAfter(highest))) {
                 highest = progress.watermark;
             }
-            if (idle) {
+            if (progress.idle) {
                 continue;
             }
             if (progress.watermark == null) {
@@ -128,8 +136,8 @@ public final class WindowTotals {
      * A result's version is twice the sum of its partials' versions, plus one once final: it grows with every
      * change of a partial and with the change to final, and it is the same whichever replica computes it.
      */
-    public List<Result> drain(long nowMillis) {
-        Instant watermark = watermark(nowMillis);
+    public List<Result> drain() {
+        Instant watermark = watermark();
         List<Result> results = new ArrayList<>();
         for (Key key : changed) {
             Total total = totals.get(key);
@@ -182,7 +190,7 @@ public final class WindowTotals {
             out.writeInt(source.getKey());
             out.writeLong(source.getValue().watermark == null ? Long.MIN_VALUE
                     : source.getValue().watermark.toEpochMilli());
-            out.writeLong(source.getValue().heardAtMillis);
+            out.writeBoolean(source.getValue().idle);
         }
         out.writeInt(totals.size());
         for (Map.Entry<Key, Total> entry : totals.entrySet()) {
@@ -205,11 +213,8 @@ public final class WindowTotals {
         }
     }
 
-    /**
-     * Restores a state written by {@link #writeTo}; windows of definitions no longer configured are dropped. Every
-     * source partition starts a fresh idle period at {@code nowMillis}: time spent down is not time they were idle.
-     */
-    public void readFrom(java.io.DataInputStream in, long nowMillis) throws java.io.IOException {
+    /** Restores a state written by {@link #writeTo}; windows of definitions no longer configured are dropped. */
+    public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
         sources.clear();
         totals.clear();
         changed.clear();
@@ -219,8 +224,7 @@ public final class WindowTotals {
             int partition = in.readInt();
             long watermark = in.readLong();
             progress.watermark = watermark == Long.MIN_VALUE ? null : Instant.ofEpochMilli(watermark);
-            in.readLong(); // when it was last heard, before the restart
-            progress.heardAtMillis = nowMillis;
+            progress.idle = in.readBoolean();
             sources.put(partition, progress);
         }
         int totalCount = in.readInt();

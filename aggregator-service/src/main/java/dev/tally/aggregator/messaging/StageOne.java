@@ -69,6 +69,9 @@ public class StageOne {
         long committedOffset;
         byte[] committedState;
         volatile Instant publishedWatermark;
+        /** False until what the last owner left in the outbox went out: no watermark before that. */
+        volatile boolean watermarkPublished;
+        volatile long lastReadMillis = System.currentTimeMillis();
         boolean dirty;
 
         PartitionState(PartialWindows windows, SessionWindows sessions) {
@@ -139,6 +142,7 @@ public class StageOne {
             List<OutRecord> pending = repository.pending(STAGE, partition).await().atMost(Duration.ofSeconds(60));
             publisher.publish(pending).await().atMost(Duration.ofSeconds(60));
             state.publishedWatermark = state.windows.watermark();
+            state.watermarkPublished = true;
             states.put(partition, state);
             offsets.put(partition, state.committedOffset);
         }
@@ -185,6 +189,7 @@ public class StageOne {
             if (state == null) {
                 return; // not ours (any more): its new owner reads it from its checkpoint
             }
+            state.lastReadMillis = System.currentTimeMillis();
             if (state.dirty) {
                 restore(state, state.committedState); // an earlier attempt failed after changing the state
             }
@@ -208,7 +213,7 @@ public class StageOne {
         if (touched.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        Map<Integer, Instant> watermarks = new LinkedHashMap<>();
+        Map<Integer, Instant> watermarks = new java.util.HashMap<>();
         Map<Integer, byte[]> snapshots = new LinkedHashMap<>();
         return repository.commit(STAGE, conn -> repository.firstSeen(conn, fresh).map(unique -> {
                     Set<String> firsts = new HashSet<>();
@@ -236,7 +241,7 @@ public class StageOne {
                         }
                         byte[] snapshot = snapshot(state);
                         snapshots.put(partition, snapshot);
-                        watermarks.put(partition, state.windows.watermark());
+                        watermarks.put(partition, state.windows.watermark()); // may be null: no event yet
                         commits.add(new PartitionCommit(partition, state.committedOffset, nextOffsets.get(partition),
                                 snapshot, state.windows.watermark(), out));
                     });
@@ -270,22 +275,28 @@ public class StageOne {
         }
     }
 
-    /** Sends each partition's watermark to every partition of page-partials. */
+    /**
+     * Sends each partition's watermark to every partition of page-partials, saying whether the partition is idle:
+     * nothing read from it for the idle timeout. Only a live stage 1 says so; a dead one says nothing, and its
+     * partitions keep holding windows back until their new owner catches up.
+     */
     private Uni<Void> heartbeat(Map<Integer, Instant> watermarks) {
         List<OutRecord> beats = new ArrayList<>();
         int targets = topics.pagePartialsPartitions();
+        long now = System.currentTimeMillis();
         watermarks.forEach((partition, watermark) -> {
-            if (watermark != null) {
-                String value = write(PagePartial.watermark(partition, watermark));
-                for (int target = 0; target < targets; target++) {
-                    beats.add(OutRecord.of(Topics.PAGE_PARTIALS, null, target, value));
-                }
+            PartitionState state = states.get(partition);
+            boolean idle = state != null && now - state.lastReadMillis >= config.idleTimeout().toMillis();
+            String value = write(PagePartial.watermark(partition, watermark, idle));
+            for (int target = 0; target < targets; target++) {
+                beats.add(OutRecord.of(Topics.PAGE_PARTIALS, null, target, value));
             }
         });
         return publisher.send(beats).invoke(() -> watermarks.forEach((partition, watermark) -> {
             PartitionState state = states.get(partition);
-            if (state != null && watermark != null) {
+            if (state != null) {
                 state.publishedWatermark = watermark;
+                state.watermarkPublished = true;
             }
         }));
     }
@@ -294,10 +305,10 @@ public class StageOne {
     @Scheduled(every = "${tally.aggregator.heartbeat-interval:1s}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> beat() {
-        Map<Integer, Instant> watermarks = new LinkedHashMap<>();
+        Map<Integer, Instant> watermarks = new java.util.HashMap<>();
         states.forEach((partition, state) -> {
-            if (state.publishedWatermark != null) {
-                watermarks.put(partition, state.publishedWatermark);
+            if (state.watermarkPublished) {
+                watermarks.put(partition, state.publishedWatermark); // null until the partition has an event
             }
         });
         return heartbeat(watermarks).onFailure().recoverWithNull();
@@ -306,7 +317,8 @@ public class StageOne {
     private OutRecord partial(PartialWindows.Update update) {
         return OutRecord.of(Topics.PAGE_PARTIALS, update.pageId(), null, write(new PagePartial(PagePartial.PARTIAL,
                 update.partition(), null, update.window().spec(), update.pageId(), ref(update.window()),
-                update.views(), update.uniqueUsers(), update.method(), update.relativeError(), update.version())));
+                update.views(), update.uniqueUsers(), update.method(), update.relativeError(), update.version(),
+                null)));
     }
 
     private WindowRef ref(Window window) {

@@ -84,6 +84,7 @@ public class StageTwo {
     private final Counter results;
     private final Counter finals;
     private final Counter fenced;
+    private final Counter dropped;
     private final Timer commitLatency;
 
     @Inject
@@ -93,6 +94,7 @@ public class StageTwo {
         this.results = registry.counter("tally.aggregator.results.published");
         this.finals = registry.counter("tally.aggregator.results.final");
         this.fenced = registry.counter("tally.aggregator.partitions.fenced");
+        this.dropped = registry.counter("tally.aggregator.partials.dropped", "reason", "past-retention");
         this.commitLatency = Timer.builder("tally.aggregator.batch.commit").tag("stage", STAGE)
                 .publishPercentiles(0.5, 0.99).register(registry);
         Gauge.builder("tally.aggregator.windows.open", states,
@@ -175,7 +177,6 @@ public class StageTwo {
         if (touched.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        long now = System.currentTimeMillis();
         Map<Integer, byte[]> snapshots = new LinkedHashMap<>();
         return repository.commit(STAGE, conn -> {
                     List<PartitionCommit> commits = new ArrayList<>();
@@ -183,17 +184,17 @@ public class StageTwo {
                         state.dirty = true;
                         for (Read read : byPartition.get(partition)) {
                             if (read.offset() >= state.committedOffset && read.partial() != null) {
-                                apply(state.totals, read.partial(), now);
+                                apply(state.totals, read.partial());
                             }
                         }
                         List<OutRecord> out = new ArrayList<>();
-                        for (WindowTotals.Result result : state.totals.drain(now)) {
+                        for (WindowTotals.Result result : state.totals.drain()) {
                             out.add(pageStats(result));
                         }
                         byte[] snapshot = snapshot(state);
                         snapshots.put(partition, snapshot);
                         commits.add(new PartitionCommit(partition, state.committedOffset, nextOffsets.get(partition),
-                                snapshot, state.totals.watermark(now), out));
+                                snapshot, state.totals.watermark(), out));
                     });
                     return Uni.createFrom().item(commits);
                 })
@@ -209,18 +210,23 @@ public class StageTwo {
                 });
     }
 
-    private void apply(WindowTotals totals, PagePartial partial, long now) {
+    private void apply(WindowTotals totals, PagePartial partial) {
         if (PagePartial.WATERMARK.equals(partial.type())) {
-            totals.watermark(partial.sourcePartition(), partial.watermark(), now);
+            totals.watermark(partial.sourcePartition(), partial.watermark(), Boolean.TRUE.equals(partial.idle()));
             return;
         }
         if (specs.stream().noneMatch(s -> s.name().equals(partial.spec()))) {
             LOG.debugf("a partial of window definition %s, which is not configured here, skipped", partial.spec());
             return;
         }
-        totals.apply(new PartialWindows.Update(partial.sourcePartition(), partial.pageId(),
+        boolean applied = totals.apply(new PartialWindows.Update(partial.sourcePartition(), partial.pageId(),
                 new Window(partial.spec(), partial.window().start(), partial.window().end()), partial.views(),
-                partial.uniqueUsers(), partial.uniqueMethod(), partial.uniqueError(), partial.version()), now);
+                partial.uniqueUsers(), partial.uniqueMethod(), partial.uniqueError(), partial.version()));
+        if (!applied) {
+            dropped.increment();
+            LOG.warnf("a partial of %s/%s from clicks partition %d came after the window's retention; dropped",
+                    partial.pageId(), partial.window().key(), partial.sourcePartition());
+        }
     }
 
     private OutRecord pageStats(WindowTotals.Result result) {
@@ -237,15 +243,14 @@ public class StageTwo {
     }
 
     private WindowTotals newTotals() {
-        return new WindowTotals(specs, topics.clicksPartitions(), config.idleTimeout(), config.finalRetention(),
-                System.currentTimeMillis());
+        return new WindowTotals(specs, topics.clicksPartitions(), config.finalRetention());
     }
 
     private static byte[] snapshot(PartitionState state) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             DataOutputStream out = new DataOutputStream(bytes);
-            out.writeInt(1);
+            out.writeInt(2);
             state.totals.writeTo(out);
             out.flush();
             return bytes.toByteArray();
@@ -257,10 +262,10 @@ public class StageTwo {
     private static void restore(PartitionState state, byte[] snapshot) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
             int format = in.readInt();
-            if (format != 1) {
+            if (format != 2) {
                 throw new IllegalStateException("unknown stage 2 snapshot format " + format);
             }
-            state.totals.readFrom(in, System.currentTimeMillis());
+            state.totals.readFrom(in);
             state.dirty = false;
         } catch (IOException e) {
             throw new UncheckedIOException(e);

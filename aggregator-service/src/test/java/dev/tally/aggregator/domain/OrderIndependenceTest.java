@@ -106,7 +106,7 @@ class OrderIndependenceTest {
         for (int p = 0; p < partitions; p++) {
             stage1.add(new PartialWindows(p, SPECS, OUT_OF_ORDERNESS, 5));
         }
-        WindowTotals stage2 = new WindowTotals(SPECS, partitions, Duration.ofHours(1), Duration.ofDays(3), 0);
+        WindowTotals stage2 = new WindowTotals(SPECS, partitions, Duration.ofDays(3));
         Map<String, long[]> finals = new HashMap<>();
         int[] next = new int[partitions];
         // per source partition, what it sent and stage 2 has not received yet, in the order it must arrive:
@@ -134,7 +134,7 @@ class OrderIndependenceTest {
             for (int i = 0; i < deliver; i++) {
                 deliver(stage2, q, inFlight.get(q).poll());
             }
-            collect(stage2.drain(0), finals);
+            collect(stage2.drain(), finals);
             more = false;
             for (int r = 0; r < partitions; r++) {
                 more |= next[r] < byPartition.get(r).size();
@@ -144,20 +144,20 @@ class OrderIndependenceTest {
             while (!inFlight.get(p).isEmpty()) {
                 deliver(stage2, p, inFlight.get(p).poll());
             }
-            collect(stage2.drain(0), finals);
+            collect(stage2.drain(), finals);
         }
         for (int p = 0; p < partitions; p++) {
-            stage2.watermark(p, BASE.plus(Duration.ofDays(2)), 0); // the end of input closes every window
+            stage2.watermark(p, BASE.plus(Duration.ofDays(2)), false); // the end of input closes every window
         }
-        collect(stage2.drain(0), finals);
+        collect(stage2.drain(), finals);
         return finals;
     }
 
     private static void deliver(WindowTotals stage2, int partition, Object message) {
         if (message instanceof PartialWindows.Update update) {
-            stage2.apply(update, 0);
+            assertTrue(stage2.apply(update), "no partial comes after its window's retention");
         } else {
-            stage2.watermark(partition, (Instant) message, 0);
+            stage2.watermark(partition, (Instant) message, false);
         }
     }
 

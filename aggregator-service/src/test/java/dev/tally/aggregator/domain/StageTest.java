@@ -54,28 +54,28 @@ class StageTest {
 
     @Test
     void stageTwoAddsPartitionsAndIsFinalOnlyWhenAllWatermarksPassed() {
-        WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 2, Duration.ofMinutes(5), Duration.ofHours(1), 0);
+        WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 2, Duration.ofHours(1));
         PartialWindows p0 = new PartialWindows(0, List.of(MINUTE), Duration.ZERO, 100);
         PartialWindows p1 = new PartialWindows(1, List.of(MINUTE), Duration.ZERO, 100);
         p0.add(click("a", "home", 10));
         p1.add(click("b", "home", 20));
         p1.add(click("b", "home", 30));
-        p0.drain().forEach(u -> stage2.apply(u, 1));
-        p1.drain().forEach(u -> stage2.apply(u, 1));
-        stage2.watermark(0, p0.watermark(), 1);
-        stage2.watermark(1, p1.watermark(), 1);
-        WindowTotals.Result provisional = stage2.drain(1).get(0);
+        p0.drain().forEach(u -> stage2.apply(u));
+        p1.drain().forEach(u -> stage2.apply(u));
+        stage2.watermark(0, p0.watermark(), false);
+        stage2.watermark(1, p1.watermark(), false);
+        WindowTotals.Result provisional = stage2.drain().get(0);
         assertEquals(3, provisional.views());
         assertEquals(2, provisional.uniqueUsers());
         assertFalse(provisional.finalResult());
 
         p0.add(click("a", "other", 100)); // partition 0 is past 01:10, partition 1 is not
-        p0.drain().forEach(u -> stage2.apply(u, 2));
-        stage2.watermark(0, p0.watermark(), 2);
-        assertTrue(stage2.drain(2).stream().noneMatch(r -> r.pageId().equals("home")));
+        p0.drain().forEach(u -> stage2.apply(u));
+        stage2.watermark(0, p0.watermark(), false);
+        assertTrue(stage2.drain().stream().noneMatch(r -> r.pageId().equals("home")));
 
-        stage2.watermark(1, BASE.plusSeconds(80), 3);
-        WindowTotals.Result fin = stage2.drain(3).stream().filter(r -> r.pageId().equals("home")).findFirst()
+        stage2.watermark(1, BASE.plusSeconds(80), false);
+        WindowTotals.Result fin = stage2.drain().stream().filter(r -> r.pageId().equals("home")).findFirst()
                 .orElseThrow();
         assertTrue(fin.finalResult());
         assertEquals(3, fin.views());
@@ -83,51 +83,60 @@ class StageTest {
     }
 
     @Test
-    void anIdlePartitionStopsHoldingTheWatermarkBack() {
-        WindowTotals stage2 = new WindowTotals(List.of(MINUTE_FINAL), 2, Duration.ofSeconds(30),
-                Duration.ofHours(1), 0);
+    void anIdlePartitionStopsHoldingTheWatermarkBackButASilentOneDoesNot() {
+        WindowTotals stage2 = new WindowTotals(List.of(MINUTE_FINAL), 2, Duration.ofHours(1));
         PartialWindows p0 = new PartialWindows(0, List.of(MINUTE_FINAL), Duration.ZERO, 100);
         p0.add(click("a", "home", 10));
         p0.add(click("a", "home", 70));
-        p0.drain().forEach(u -> stage2.apply(u, 1_000));
-        stage2.watermark(0, p0.watermark(), 1_000);
-        assertTrue(stage2.drain(1_000).isEmpty(), "partition 1 has said nothing yet: nothing is final");
-        List<WindowTotals.Result> afterIdle = stage2.drain(31_000);
-        assertEquals(1, afterIdle.size(), "partition 1 is idle after 30 s: the window is final");
+        p0.drain().forEach(stage2::apply);
+        stage2.watermark(0, p0.watermark(), false);
+        assertTrue(stage2.drain().isEmpty(), "partition 1 has said nothing (its consumer may be down): not final");
+        stage2.watermark(1, null, true);
+        List<WindowTotals.Result> afterIdle = stage2.drain();
+        assertEquals(1, afterIdle.size(), "partition 1 says it is idle: the window is final");
         assertTrue(afterIdle.get(0).finalResult());
         assertEquals(1, afterIdle.get(0).views());
     }
 
     @Test
+    void aPartialPastItsWindowsRetentionIsDroppedNotATotal() {
+        WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 1, Duration.ofMinutes(10));
+        stage2.watermark(0, BASE.plus(Duration.ofHours(1)), false);
+        PartialWindows.Update stale = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 5, 3,
+                "exact", 0, 9);
+        assertFalse(stage2.apply(stale));
+        assertTrue(stage2.drain().isEmpty());
+    }
+
+    @Test
     void finalOnlyWindowsAreSuppressedUntilFinal() {
-        WindowTotals stage2 = new WindowTotals(List.of(MINUTE_FINAL), 1, Duration.ofMinutes(5), Duration.ofHours(1),
-                0);
+        WindowTotals stage2 = new WindowTotals(List.of(MINUTE_FINAL), 1, Duration.ofHours(1));
         PartialWindows p0 = new PartialWindows(0, List.of(MINUTE_FINAL), Duration.ZERO, 100);
         p0.add(click("a", "home", 10));
-        p0.drain().forEach(u -> stage2.apply(u, 1));
-        stage2.watermark(0, p0.watermark(), 1);
-        assertTrue(stage2.drain(1).isEmpty());
+        p0.drain().forEach(u -> stage2.apply(u));
+        stage2.watermark(0, p0.watermark(), false);
+        assertTrue(stage2.drain().isEmpty());
         p0.add(click("a", "home", 61));
-        p0.drain().forEach(u -> stage2.apply(u, 2));
-        stage2.watermark(0, p0.watermark(), 2);
-        List<WindowTotals.Result> results = stage2.drain(2);
+        p0.drain().forEach(u -> stage2.apply(u));
+        stage2.watermark(0, p0.watermark(), false);
+        List<WindowTotals.Result> results = stage2.drain();
         assertEquals(1, results.size());
         assertTrue(results.get(0).finalResult());
     }
 
     @Test
     void aRepeatedOrOlderPartialChangesNothing() {
-        WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 1, Duration.ofMinutes(5), Duration.ofHours(1), 0);
+        WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 1, Duration.ofHours(1));
         PartialWindows.Update v2 = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 5, 3,
                 "exact", 0, 2);
         PartialWindows.Update v1 = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 4, 2,
                 "exact", 0, 1);
-        stage2.apply(v2, 1);
-        stage2.watermark(0, BASE, 1);
-        assertEquals(5, stage2.drain(1).get(0).views());
-        stage2.apply(v1, 2);
-        stage2.apply(v2, 2);
-        assertTrue(stage2.drain(2).isEmpty());
+        stage2.apply(v2);
+        stage2.watermark(0, BASE, false);
+        assertEquals(5, stage2.drain().get(0).views());
+        stage2.apply(v1);
+        stage2.apply(v2);
+        assertTrue(stage2.drain().isEmpty());
     }
 
     @Test
