@@ -98,6 +98,10 @@ class WindowingFlowTest {
             assertEquals(5, session.get("events").asLong());
             assertEquals("PT30M", session.get("gap").asText());
         }
+        String metrics = io.restassured.RestAssured.get("/q/metrics").asString();
+        assertTrue(metrics.contains("tally_aggregator_watermark_seconds{partition=\""), "a watermark per partition");
+        assertTrue(metrics.contains("tally_aggregator_events_late_total"), "late events are counted");
+        assertTrue(metrics.contains("tally_aggregator_windows_open{stage=\"stage1\"}"), "open windows");
     }
 
     private static JsonNode finalOf(List<ConsumerRecord<String, String>> records, String key) {

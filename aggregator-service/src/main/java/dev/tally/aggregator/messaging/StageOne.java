@@ -103,6 +103,8 @@ public class StageOne {
     private final Counter late;
     private final Counter fenced;
     private final Timer commitLatency;
+    private final MeterRegistry registry;
+    private final Set<Integer> watermarkGauges = ConcurrentHashMap.newKeySet();
 
     @Inject
     public StageOne(AggregatorConfig config, MeterRegistry registry) {
@@ -117,6 +119,7 @@ public class StageOne {
         this.fenced = registry.counter("tally.aggregator.partitions.fenced");
         this.commitLatency = Timer.builder("tally.aggregator.batch.commit").tag("stage", STAGE)
                 .publishPercentiles(0.5, 0.99).register(registry);
+        this.registry = registry;
         Gauge.builder("tally.aggregator.windows.open", states,
                 s -> s.values().stream().mapToInt(p -> p.windows.openWindows()).sum()).tag("stage", STAGE)
                 .register(registry);
@@ -145,6 +148,14 @@ public class StageOne {
             state.watermarkPublished = true;
             states.put(partition, state);
             offsets.put(partition, state.committedOffset);
+            if (watermarkGauges.add(partition)) {
+                // event time of the partition's watermark, in seconds since the epoch; NaN while not owned here
+                Gauge.builder("tally.aggregator.watermark", states, s -> {
+                    PartitionState owned = s.get(partition);
+                    Instant watermark = owned == null ? null : owned.publishedWatermark;
+                    return watermark == null ? Double.NaN : watermark.toEpochMilli() / 1000.0;
+                }).tag("partition", Integer.toString(partition)).baseUnit("seconds").register(registry);
+            }
         }
         LOG.infof("stage 1 resumes %s", offsets);
         return offsets;
