@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The ingest benchmark in one command: builds what it needs (this module, the stack and the packaged
+# ingest-service), then runs dev.tally.bench.IngestBenchmark from bench/ so that the stack's data lands in
+# bench/target. Flags go to the benchmark; bench/ingest.sh --help lists them. See bench/README.md.
+set -euo pipefail
+
+bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+home="$(dirname "$bench")"
+
+java_bin() {
+  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then echo "$JAVA_HOME/bin/java"; else echo java; fi
+}
+
+echo "bench: building (./mvnw -q -B package -DskipTests -pl bench -am); the first build downloads dependencies"
+(cd "$home" && ./mvnw -q -B package -DskipTests -pl bench -am)
+
+cd "$bench"
+exec "$(java_bin)" -Xmx1g -Dtally.home="$home" \
+  -cp "$bench/target/classes:$(cat "$bench/target/bench.classpath")" \
+  dev.tally.bench.IngestBenchmark "$@"
