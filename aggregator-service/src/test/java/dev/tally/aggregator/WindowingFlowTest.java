@@ -39,7 +39,7 @@ class WindowingFlowTest {
     private static final Instant T0 = Instant.parse("2030-01-01T09:00:00Z");
 
     private static ClickEvent click(String id, String user, String page, Instant time) {
-        return new ClickEvent(id, user, page, "view", time, null, time, null, null);
+        return new ClickEvent(id, user, page, "view", time, null, time, 1.5, null);
     }
 
     @Test
@@ -81,6 +81,8 @@ class WindowingFlowTest {
                             && latest(read, page + "/tumbling/P1D/2030-01-01T00:00:00Z").get("views").asLong() == 6);
             JsonNode day = latest(dayRecords, page + "/tumbling/P1D/2030-01-01T00:00:00Z");
             assertEquals(6, day.get("views").asLong(), "every event counts in its day, the late one too");
+            assertEquals(0, new java.math.BigDecimal("9.0").compareTo(day.get("value_sum").decimalValue()),
+                    "the sum of the events' values: " + day);
             assertFalse(day.get("final").asBoolean(), "the day is open for 30 days of grace");
 
             List<ConsumerRecord<String, String>> late = kafka.readFromStart(Topics.CLICKS_LATE,

@@ -25,6 +25,7 @@ public record PagePartial(
         @JsonProperty("unique_users") Long uniqueUsers,
         @JsonProperty("unique_method") String uniqueMethod,
         @JsonProperty("unique_error") Double uniqueError,
+        @JsonProperty("value_sum") java.math.BigDecimal valueSum,
         @JsonProperty("version") Long version,
         @JsonProperty("idle") Boolean idle) {
 
@@ -35,6 +36,6 @@ public record PagePartial(
 
     public static PagePartial watermark(int sourcePartition, Instant watermark, boolean idle) {
         return new PagePartial(WATERMARK, sourcePartition, watermark, null, null, null, null, null, null, null, null,
-                idle);
+                null, idle);
     }
 }

@@ -19,6 +19,7 @@ import java.util.Map;
  * @param emittedAt     when the aggregator published this result
  * @param uniqueMethod  how {@code unique_users} was counted: {@code exact}, or {@code hll} (a sketch), or null
  * @param uniqueError   the relative error bound of {@code unique_users} at 95% confidence (0 when exact), or null
+ * @param valueSum      the sum of the events' {@code value} (exact in decimal), or null when not computed
  */
 public record WindowResult(
         @JsonProperty("page_id") String pageId,
@@ -31,13 +32,14 @@ public record WindowResult(
         @JsonProperty("source_offsets") Map<Integer, Long> sourceOffsets,
         @JsonProperty("emitted_at") Instant emittedAt,
         @JsonProperty("unique_method") String uniqueMethod,
-        @JsonProperty("unique_error") Double uniqueError) {
+        @JsonProperty("unique_error") Double uniqueError,
+        @JsonProperty("value_sum") java.math.BigDecimal valueSum) {
 
     /** A result whose unique users were counted exactly. */
     public WindowResult(String pageId, WindowRef window, long views, long uniqueUsers, long version,
                         boolean finalResult, Instant watermark, Map<Integer, Long> sourceOffsets, Instant emittedAt) {
         this(pageId, window, views, uniqueUsers, version, finalResult, watermark, sourceOffsets, emittedAt, "exact",
-                0.0);
+                0.0, null);
     }
 
     /** The value of the {@link Headers#SCHEMA_VERSION} header for this record type. */

@@ -35,7 +35,7 @@ public final class PartialWindows {
      * a window final while an update of it is still on its way.
      */
     public record Update(int partition, String pageId, Window window, long views, long uniqueUsers, String method,
-                         double relativeError, long version) {
+                         double relativeError, java.math.BigDecimal valueSum, long version) {
     }
 
     /** An event that arrived after some of its windows had closed, and those windows. */
@@ -47,6 +47,8 @@ public final class PartialWindows {
         final UniqueCounter users;
         long views;
         long version;
+        /** The sum of the events' {@code value}, exact in decimal, so that no order of addition changes it. */
+        java.math.BigDecimal valueSum = java.math.BigDecimal.ZERO;
 
         Partial(Window window, int exactLimit) {
             this.window = window;
@@ -100,6 +102,9 @@ public final class PartialWindows {
                 Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
                 partial.views++;
                 partial.users.add(event.userId());
+                if (event.value() != null) {
+                    partial.valueSum = partial.valueSum.add(java.math.BigDecimal.valueOf(event.value()));
+                }
                 changed.add(key);
             }
         }
@@ -120,7 +125,7 @@ public final class PartialWindows {
             Partial partial = open.get(key);
             partial.version++;
             updates.add(new Update(partition, key.pageId(), partial.window, partial.views, partial.users.estimate(),
-                    partial.users.method(), partial.users.relativeError(), partial.version));
+                    partial.users.method(), partial.users.relativeError(), partial.valueSum, partial.version));
         }
         changed.clear();
         open.entrySet().removeIf(e -> specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark));
@@ -139,6 +144,7 @@ public final class PartialWindows {
             out.writeLong(partial.window.end().toEpochMilli());
             out.writeLong(partial.views);
             out.writeLong(partial.version);
+            out.writeUTF(partial.valueSum.toString());
             partial.users.writeTo(out);
         }
     }
@@ -158,10 +164,12 @@ public final class PartialWindows {
             Partial partial = new Partial(new Window(spec, start, end), exactLimit);
             partial.views = in.readLong();
             partial.version = in.readLong();
+            partial.valueSum = new java.math.BigDecimal(in.readUTF());
             UniqueCounter users = UniqueCounter.readFrom(in, exactLimit);
             if (specsByName.containsKey(spec)) {
-                open.put(new Key(spec, page, start), new Partial(partial.window, partial.views, partial.version,
-                        users));
+                Partial restored = new Partial(partial.window, partial.views, partial.version, users);
+                restored.valueSum = partial.valueSum;
+                open.put(new Key(spec, page, start), restored);
             }
         }
     }

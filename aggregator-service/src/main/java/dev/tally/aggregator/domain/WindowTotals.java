@@ -19,14 +19,16 @@ import java.util.Set;
 public final class WindowTotals {
 
     /** The totals of a page in a window, as they go out. */
-    public record Result(String pageId, Window window, long views, long uniqueUsers, String method,
+    public record Result(String pageId, Window window, long views, long uniqueUsers, java.math.BigDecimal valueSum,
+                         String method,
                          double relativeError, long version, boolean finalResult, Instant watermark) {
     }
 
     private record Key(String spec, String pageId, Instant start) {
     }
 
-    private record PartialValue(long views, long uniqueUsers, boolean exact, double relativeError, long version) {
+    private record PartialValue(long views, long uniqueUsers, java.math.BigDecimal valueSum, boolean exact,
+                                double relativeError, long version) {
     }
 
     private static final class Progress {
@@ -97,7 +99,7 @@ public final class WindowTotals {
             return true;
         }
         total.partials.put(update.partition(), new PartialValue(update.views(), update.uniqueUsers(),
-                "exact".equals(update.method()), update.relativeError(), update.version()));
+                update.valueSum(), "exact".equals(update.method()), update.relativeError(), update.version()));
         changed.add(key);
         return true;
     }
@@ -168,18 +170,20 @@ public final class WindowTotals {
     private static Result result(Key key, Total total, boolean isFinal, Instant watermark) {
         long views = 0;
         long users = 0;
+        java.math.BigDecimal sum = java.math.BigDecimal.ZERO;
         long versions = 0;
         boolean exact = true;
         double error = 0;
         for (PartialValue partial : total.partials.values()) {
             views += partial.views();
             users += partial.uniqueUsers();
+            sum = sum.add(partial.valueSum());
             versions += partial.version();
             exact &= partial.exact();
             error = Math.max(error, partial.relativeError());
         }
         total.finalSent |= isFinal;
-        return new Result(key.pageId(), total.window, views, users, exact ? "exact" : "hll", error,
+        return new Result(key.pageId(), total.window, views, users, sum, exact ? "exact" : "hll", error,
                 2 * versions + (isFinal ? 1 : 0), isFinal, watermark);
     }
 
@@ -206,6 +210,7 @@ public final class WindowTotals {
                 out.writeInt(partial.getKey());
                 out.writeLong(partial.getValue().views());
                 out.writeLong(partial.getValue().uniqueUsers());
+                out.writeUTF(partial.getValue().valueSum().toString());
                 out.writeBoolean(partial.getValue().exact());
                 out.writeDouble(partial.getValue().relativeError());
                 out.writeLong(partial.getValue().version());
@@ -237,8 +242,8 @@ public final class WindowTotals {
             boolean wasChanged = in.readBoolean();
             int partials = in.readInt();
             for (int j = 0; j < partials; j++) {
-                total.partials.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(), in.readBoolean(),
-                        in.readDouble(), in.readLong()));
+                total.partials.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
+                        new java.math.BigDecimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong()));
             }
             if (specs.containsKey(spec)) {
                 Key key = new Key(spec, page, window.start());

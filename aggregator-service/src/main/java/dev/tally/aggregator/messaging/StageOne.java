@@ -83,7 +83,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     @Inject
     public StageOne(AggregatorConfig config, MeterRegistry registry) {
-        super(STAGE, 1, "tally.aggregator.events.skipped", registry);
+        super(STAGE, 2, "tally.aggregator.events.skipped", registry);
         this.config = config;
         this.registry = registry;
         this.specs = config.windowSpecs();
@@ -227,8 +227,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private OutRecord partial(PartialWindows.Update update) {
         return OutRecord.of(Topics.PAGE_PARTIALS, update.pageId(), null, write(new PagePartial(PagePartial.PARTIAL,
                 update.partition(), null, update.window().spec(), update.pageId(), ref(update.window()),
-                update.views(), update.uniqueUsers(), update.method(), update.relativeError(), update.version(),
-                null)));
+                update.views(), update.uniqueUsers(), update.method(), update.relativeError(), update.valueSum(),
+                update.version(), null)));
     }
 
     private WindowRef ref(Window window) {

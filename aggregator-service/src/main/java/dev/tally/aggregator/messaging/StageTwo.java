@@ -64,7 +64,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
 
     @Inject
     public StageTwo(AggregatorConfig config, MeterRegistry registry) {
-        super(STAGE, 2, "tally.aggregator.partials.skipped", registry);
+        super(STAGE, 3, "tally.aggregator.partials.skipped", registry);
         this.config = config;
         this.specs = config.windowSpecs().stream().filter(s -> s.kind() != WindowSpec.Kind.SESSION).toList();
         this.results = registry.counter("tally.aggregator.results.published");
@@ -121,7 +121,8 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         }
         boolean applied = totals.apply(new PartialWindows.Update(partial.sourcePartition(), partial.pageId(),
                 new Window(partial.spec(), partial.window().start(), partial.window().end()), partial.views(),
-                partial.uniqueUsers(), partial.uniqueMethod(), partial.uniqueError(), partial.version()));
+                partial.uniqueUsers(), partial.uniqueMethod(), partial.uniqueError(),
+                partial.valueSum() == null ? java.math.BigDecimal.ZERO : partial.valueSum(), partial.version()));
         if (!applied) {
             dropped.increment();
             LOG.warnf("a partial of %s/%s from clicks partition %d came after the window's retention; dropped",
@@ -135,7 +136,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         WindowRef window = StageOne.windowRef(spec, result.window());
         WindowResult value = new WindowResult(result.pageId(), window, result.views(), result.uniqueUsers(),
                 result.version(), result.finalResult(), result.watermark(), null, Instant.now(), result.method(),
-                result.relativeError());
+                result.relativeError(), result.valueSum());
         if (result.finalResult()) {
             finals.increment();
         }

@@ -103,7 +103,7 @@ class StageTest {
         WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 1, Duration.ofMinutes(10));
         stage2.watermark(0, BASE.plus(Duration.ofHours(1)), false);
         PartialWindows.Update stale = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 5, 3,
-                "exact", 0, 9);
+                "exact", 0, java.math.BigDecimal.ZERO, 9);
         assertFalse(stage2.apply(stale));
         assertTrue(stage2.drain().isEmpty());
     }
@@ -128,15 +128,35 @@ class StageTest {
     void aRepeatedOrOlderPartialChangesNothing() {
         WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 1, Duration.ofHours(1));
         PartialWindows.Update v2 = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 5, 3,
-                "exact", 0, 2);
+                "exact", 0, java.math.BigDecimal.ZERO, 2);
         PartialWindows.Update v1 = new PartialWindows.Update(0, "home", MINUTE.windowsOf(BASE).get(0), 4, 2,
-                "exact", 0, 1);
+                "exact", 0, java.math.BigDecimal.ZERO, 1);
         stage2.apply(v2);
         stage2.watermark(0, BASE, false);
         assertEquals(5, stage2.drain().get(0).views());
         stage2.apply(v1);
         stage2.apply(v2);
         assertTrue(stage2.drain().isEmpty());
+    }
+
+    @Test
+    void theSumOfValuesAddsUpExactlyAcrossPartitions() {
+        WindowTotals stage2 = new WindowTotals(List.of(MINUTE), 2, Duration.ofHours(1));
+        PartialWindows p0 = new PartialWindows(0, List.of(MINUTE), Duration.ZERO, 100);
+        PartialWindows p1 = new PartialWindows(1, List.of(MINUTE), Duration.ZERO, 100);
+        for (double value : new double[] {0.1, 0.2, 0.3}) {
+            Instant time = BASE.plusSeconds(5);
+            p0.add(new ClickEvent("a" + value, "a", "cart", "buy", time, null, time, value, null));
+            p1.add(new ClickEvent("b" + value, "b", "cart", "buy", time, null, time, value, null));
+        }
+        p1.add(click("c", "cart", 6)); // no value: counts as a view, adds nothing to the sum
+        p0.drain().forEach(stage2::apply);
+        p1.drain().forEach(stage2::apply);
+        stage2.watermark(0, p0.watermark(), false);
+        stage2.watermark(1, p1.watermark(), false);
+        WindowTotals.Result result = stage2.drain().get(0);
+        assertEquals(7, result.views());
+        assertEquals(new java.math.BigDecimal("1.2"), result.valueSum(), "exact, unlike 0.1 + 0.2 + ... in doubles");
     }
 
     @Test
