@@ -35,6 +35,7 @@ class RebalanceIT {
 
     @Test
     void partitionsMoveBetweenReplicasWithTheirState() throws Exception {
+        deleteOldLogs(); // a log of an earlier run must not satisfy this run's assertions
         StackInfo stack = LocalStackProcess.start();
         Path jar = Path.of(System.getProperty("tally.aggregator.jar"));
         Map<String, String> env = Map.of("TALLY_AGGREGATOR_IDLE_TIMEOUT", "PT3S");
@@ -81,11 +82,21 @@ class RebalanceIT {
                         "unique users of " + expected.getKey());
             }
             String log = second.logText();
-            assertTrue(log.matches("(?s).*stage 1 resumes \\{[^}]*=[1-9].*"), "aggregator-b resumed a partition "
+            assertTrue(log.matches("(?s).*stage1 resumes \\{[^}]*=[1-9].*"), "aggregator-b resumed a partition "
                     + "from a checkpoint the other replica wrote:\n" + tail(second));
         } finally {
             if (second != null) {
                 second.close();
+            }
+        }
+    }
+
+    private static void deleteOldLogs() throws java.io.IOException {
+        if (java.nio.file.Files.isDirectory(LOGS)) {
+            try (var files = java.nio.file.Files.list(LOGS)) {
+                for (Path file : files.toList()) {
+                    java.nio.file.Files.delete(file);
+                }
             }
         }
     }
