@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The ingest benchmark in one command: builds what it needs (this module, the stack and the packaged
-# ingest-service), then runs dev.tally.bench.IngestBenchmark from bench/ so that the stack's data lands in
-# bench/target. Flags go to the benchmark; bench/ingest.sh --help lists them. See bench/README.md.
+# ingest-service), then runs dev.tally.bench.IngestBenchmark from bench/target/ingest-run, so that the stack's
+# data lands in bench/target/ingest-run/target/tally-test-stack: not the folder the other benchmarks of bench/ use,
+# which the stack would wipe if both ran at once. Flags go to the benchmark; bench/ingest.sh --help lists them.
+# See bench/README.md.
 set -euo pipefail
 
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,7 +16,8 @@ java_bin() {
 echo "bench: building (./mvnw -q -B package -DskipTests -pl bench -am); the first build downloads dependencies"
 (cd "$home" && ./mvnw -q -B package -DskipTests -pl bench -am)
 
-cd "$bench"
+mkdir -p "$bench/target/ingest-run"
+cd "$bench/target/ingest-run"
 exec "$(java_bin)" -Xmx1g -Dtally.home="$home" \
   -cp "$bench/target/classes:$(cat "$bench/target/bench.classpath")" \
   dev.tally.bench.IngestBenchmark "$@"

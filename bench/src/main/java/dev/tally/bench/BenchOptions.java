@@ -19,10 +19,10 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
               --records N              records ProducerPerformance sends (default 1000000)
               --record-bytes N         bytes per record and per event (default 200)
               --partitions N           partitions of clicks and of the ProducerPerformance topic (default 8)
-              --warmup S               seconds of load before each measured window (default 10)
+              --warmup S               seconds of load before each measured window (default 20)
               --duration S             seconds of each measured window (default 30)
               --batch-events N         events per POST /events/batch (default 100)
-              --batch-concurrency L    batch requests in flight; a comma list runs each (default 8)
+              --batch-concurrency L    batch requests in flight; a comma list runs each (default 16)
               --single-concurrency L   single-event requests in flight; a comma list runs each (default 128)
               --ingest-jvm-args "A"    JVM flags of ingest-service (default "-Xmx512m", as ./tally runs it)
               --quiet-wait S           wait at most this long for the machine to be under 15% busy before
@@ -33,8 +33,8 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
             """;
 
     static BenchOptions defaults() {
-        return new BenchOptions(1_000_000, 200, 8, Duration.ofSeconds(10), Duration.ofSeconds(30), 100,
-                List.of(8), List.of(128), "-Xmx512m", Duration.ofSeconds(300), false, true);
+        return new BenchOptions(1_000_000, 200, 8, Duration.ofSeconds(20), Duration.ofSeconds(30), 100,
+                List.of(16), List.of(128), "-Xmx512m", Duration.ofSeconds(300), false, true);
     }
 
     static BenchOptions parse(String[] args) {

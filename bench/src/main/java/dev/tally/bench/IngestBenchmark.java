@@ -29,7 +29,8 @@ import java.util.stream.Collectors;
  * How fast ingest-service takes events compared with Kafka's own producer on the same broker, in one run on one
  * machine: starts the real stack, runs ProducerPerformance, starts the packaged service, loads its batch and its
  * single-event endpoint over loopback, and prints (and writes to {@code bench/results/}) a Markdown table.
- * Run from {@code bench/} by {@code bench/ingest.sh}; everything it starts is stopped at the end, also on failure.
+ * Run by {@code bench/ingest.sh} from {@code bench/target/ingest-run}, where the stack keeps its data; everything it
+ * starts is stopped at the end, also on failure.
  */
 public final class IngestBenchmark {
     private static final String PERF_TOPIC = "bench-producer-perf";
