@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Views and distinct users per page and UTC day of the (corrected) event time, over one micro-batch. One pass,
- * hash aggregation: the same code serves a stream batch and a batch job's slice of the log.
+ * Views and distinct users per page and UTC day of the (corrected) event time: the batch layer's daily summary.
+ * One pass, hash aggregation, exact sets of users.
  */
 public final class DailyCounts {
 
