@@ -60,14 +60,14 @@ record AggregatorOptions(long events, int partitions, int users, int pages, Dura
             }
             String value = args[++i];
             switch (flag) {
-                case "--events" -> events = between(flag, value, 1, 1_000_000_000L);
-                case "--partitions" -> partitions = (int) between(flag, value, 1, 256);
-                case "--users" -> users = (int) between(flag, value, 1, 100_000_000);
-                case "--pages" -> pages = (int) between(flag, value, 1, 100_000_000);
-                case "--event-minutes" -> eventMinutes = between(flag, value, 1, 60 * 24 * 20);
-                case "--settle" -> settle = between(flag, value, 1, 600);
-                case "--time-limit" -> timeLimit = between(flag, value, 10, 7200);
-                case "--quiet-wait" -> quietWait = between(flag, value, 0, 3600);
+                case "--events" -> events = BenchOptions.between(flag, value, 1, 1_000_000_000L);
+                case "--partitions" -> partitions = (int) BenchOptions.between(flag, value, 1, 256);
+                case "--users" -> users = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                case "--pages" -> pages = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                case "--event-minutes" -> eventMinutes = BenchOptions.between(flag, value, 1, 60 * 24 * 20);
+                case "--settle" -> settle = BenchOptions.between(flag, value, 1, 600);
+                case "--time-limit" -> timeLimit = BenchOptions.between(flag, value, 10, 7200);
+                case "--quiet-wait" -> quietWait = BenchOptions.between(flag, value, 0, 3600);
                 case "--idle-timeout" -> {
                     Duration.parse(value);
                     idle = value;
@@ -91,18 +91,5 @@ record AggregatorOptions(long events, int partitions, int users, int pages, Dura
             flags.add("--jfr");
         }
         return flags;
-    }
-
-    private static long between(String flag, String value, long min, long max) {
-        long n;
-        try {
-            n = Long.parseLong(value.replace("_", ""));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(flag + " takes a whole number, not '" + value + "'");
-        }
-        if (n < min || n > max) {
-            throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + ", not " + n);
-        }
-        return n;
     }
 }

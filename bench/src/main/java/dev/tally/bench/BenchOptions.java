@@ -137,18 +137,6 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
             return between(flag, value, 1, Long.MAX_VALUE);
         }
 
-        private static long between(String flag, String value, long min, long max) {
-            long n;
-            try {
-                n = Long.parseLong(value.replace("_", ""));
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException(flag + " takes a whole number, not '" + value + "'");
-            }
-            if (n < min || n > max) {
-                throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + ", not " + n);
-            }
-            return n;
-        }
 
         private static List<Integer> list(String flag, String value) {
             List<Integer> values = Arrays.stream(value.split(",")).map(String::trim)
@@ -165,5 +153,19 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
         String home = System.getProperty("tally.home");
         return home != null ? Path.of(home).toAbsolutePath().normalize()
                 : Path.of("").toAbsolutePath().getParent();
+    }
+
+    /** A whole-number flag value within bounds, or an error that names the flag; shared by every benchmark. */
+    static long between(String flag, String value, long min, long max) {
+        long n;
+        try {
+            n = Long.parseLong(value.replace("_", ""));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(flag + " takes a whole number, not '" + value + "'");
+        }
+        if (n < min || n > max) {
+            throw new IllegalArgumentException(flag + " must be between " + min + " and " + max + ", not " + n);
+        }
+        return n;
     }
 }
