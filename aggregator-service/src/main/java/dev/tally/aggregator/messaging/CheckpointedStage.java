@@ -240,7 +240,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             int format = in.readInt();
             if (format != snapshotFormat) {
                 throw new IllegalStateException("a " + stage + " snapshot of format " + format + " cannot be read "
-                        + "(this version writes " + snapshotFormat + "); replay the log into a new state");
+                        + "(this version writes " + snapshotFormat + "); to recompute from the log, stop every "
+                        + "aggregator and empty aggregator.checkpoint, aggregator.outbox and aggregator.seen_event");
             }
             readState(state, in);
             state.dirty = false;
