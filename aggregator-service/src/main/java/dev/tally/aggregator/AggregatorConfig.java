@@ -60,6 +60,9 @@ public interface AggregatorConfig {
         @WithDefault("PT0S")
         Duration grace();
 
+        /** What the windows group events by: page_id (the default), user_id, type, or attrs.<name>. */
+        Optional<String> groupBy();
+
         /** on-update (every change, final=false until final) or final (only the final result). */
         @WithDefault("on-update")
         String emit();
@@ -83,7 +86,7 @@ public interface AggregatorConfig {
                         + ".emit must be on-update or final, not '" + w.emit() + "'");
             };
             specs.add(new WindowSpec(name, kind, w.size().orElse(null), w.advance().orElse(null),
-                    w.gap().orElse(null), w.grace(), emit));
+                    w.gap().orElse(null), w.grace(), emit, w.groupBy().orElse(null)));
         });
         specs.sort(java.util.Comparator.comparing(WindowSpec::name));
         return specs;

@@ -106,6 +106,50 @@ class WindowingFlowTest {
         assertTrue(metrics.contains("tally_aggregator_windows_open{stage=\"stage1\"}"), "open windows");
     }
 
+    @Test
+    void aDefinitionGroupedByAnAttributeCountsAndSumsPerGroup() {
+        String country = "country-" + UUID.randomUUID();
+        String page = "grouped-" + UUID.randomUUID();
+        try (KafkaTestClient kafka = new KafkaTestClient(bootstrap)) {
+            // a day window with 30 days of grace: on time whichever test of this class ran first
+            double[] values = {1.5, 2.25, 0.1};
+            for (int i = 0; i < values.length; i++) {
+                String user = "grouped-user-" + (i % 2) + "-" + country;
+                kafka.send(Topics.CLICKS, user, new ClickEvent(UUID.randomUUID().toString(), user, page, "view",
+                        T0.plusSeconds(i), null, T0.plusSeconds(i), values[i], java.util.Map.of("country", country)));
+            }
+            String other = "grouped-user-no-country-" + country;
+            kafka.send(Topics.CLICKS, other, new ClickEvent(UUID.randomUUID().toString(), other, page, "view",
+                    T0.plusSeconds(5), null, T0.plusSeconds(5), 100.0, null)); // in no country's group
+
+            String key = "attrs.country=" + country + "/tumbling/P1D/2030-01-01T00:00:00Z";
+            List<ConsumerRecord<String, String>> groups = kafka.readFromStart(Topics.GROUP_STATS,
+                    Duration.ofSeconds(30), read -> {
+                        JsonNode latest = latest(read, key);
+                        return latest != null && latest.get("views").asLong() == 3;
+                    });
+            JsonNode group = latest(groups, key);
+            assertEquals(3, group.get("views").asLong(), "views of the country: " + keys(groups, "attrs.country="
+                    + country));
+            assertEquals(2, group.get("unique_users").asLong());
+            assertEquals(0, new java.math.BigDecimal("3.85").compareTo(group.get("value_sum").decimalValue()),
+                    "the sum of value, exact in decimal: " + group.get("value_sum"));
+            assertEquals("attrs.country", group.get("group_by").asText());
+            assertEquals(country, group.get("group").asText());
+            assertTrue(group.get("page_id").isNull(), "a group is not a page");
+            assertTrue(group.get("source_offsets").size() > 0, "the log offsets the result covers");
+
+            // the page's own day window counts all four events, the one without a country too
+            String pageKey = page + "/tumbling/P1D/2030-01-01T00:00:00Z";
+            List<ConsumerRecord<String, String>> pages = kafka.readFromStart(Topics.PAGE_STATS,
+                    Duration.ofSeconds(30), read -> {
+                        JsonNode latest = latest(read, pageKey);
+                        return latest != null && latest.get("views").asLong() == 4;
+                    });
+            assertEquals(4, latest(pages, pageKey).get("views").asLong());
+        }
+    }
+
     private static JsonNode finalOf(List<ConsumerRecord<String, String>> records, String key) {
         JsonNode latest = latest(records, key);
         return latest != null && latest.get("final").asBoolean() ? latest : null;

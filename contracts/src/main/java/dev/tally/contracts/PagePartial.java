@@ -12,6 +12,10 @@ import java.time.Instant;
  * window) that only grows; or a watermark ({@code type=watermark}) of a source partition, sent to every partition
  * of the topic so that stage 2 can tell when a window is final, with {@code idle=true} when the source partition
  * has had nothing to read for the idle timeout (then it stops holding windows back).
+ * <p>
+ * For a window definition grouped by another key than the page, {@code page_id} holds the group's value and
+ * {@code group_by} says what it is. {@code source_offset} is the next offset of the source partition after the
+ * batch that produced the partial: the part of the log that the partial covers.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PagePartial(
@@ -27,7 +31,9 @@ public record PagePartial(
         @JsonProperty("unique_error") Double uniqueError,
         @JsonProperty("value_sum") java.math.BigDecimal valueSum,
         @JsonProperty("version") Long version,
-        @JsonProperty("idle") Boolean idle) {
+        @JsonProperty("idle") Boolean idle,
+        @JsonProperty("group_by") String groupBy,
+        @JsonProperty("source_offset") Long sourceOffset) {
 
     /** The value of the {@link Headers#SCHEMA_VERSION} header for this record type. */
     public static final int SCHEMA_VERSION = 1;
@@ -36,6 +42,6 @@ public record PagePartial(
 
     public static PagePartial watermark(int sourcePartition, Instant watermark, boolean idle) {
         return new PagePartial(WATERMARK, sourcePartition, watermark, null, null, null, null, null, null, null, null,
-                null, idle);
+                null, idle, null, null);
     }
 }

@@ -17,6 +17,11 @@ public final class Topics {
     public static final String PAGE_PARTIALS = "page-partials";
     /** Totals per page and window ({@link WindowResult}), keyed by {@code page_id/window}; compacted. */
     public static final String PAGE_STATS = "page-stats";
+    /**
+     * Totals per group and window for window definitions grouped by another key than the page ({@link WindowResult}
+     * with {@code group_by} and {@code group}), keyed by {@code group_by=group/window}; compacted.
+     */
+    public static final String GROUP_STATS = "group-stats";
     /** Session windows per user. */
     public static final String SESSIONS = "sessions";
     /** The batch view: daily summaries per page, keyed by {@code page_id/date}; compacted. */
@@ -39,6 +44,7 @@ public final class Topics {
                 new Spec(CLICKS_LATE, clicksPartitions, false, true),
                 new Spec(PAGE_PARTIALS, clicksPartitions, false, false),
                 new Spec(PAGE_STATS, clicksPartitions, true, false),
+                new Spec(GROUP_STATS, clicksPartitions, true, false),
                 new Spec(SESSIONS, clicksPartitions, false, false),
                 new Spec(PAGE_SUMMARIES, clicksPartitions, true, false),
                 new Spec(ALERTS, 1, false, true));

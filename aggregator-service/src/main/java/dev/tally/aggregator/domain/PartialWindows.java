@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +26,7 @@ import java.util.Set;
  */
 public final class PartialWindows {
 
-    /** A page in a window. */
+    /** A page (or another definition's group) in a window. */
     public record Key(String spec, String pageId, Instant start) {
     }
 
@@ -70,6 +71,8 @@ public final class PartialWindows {
     private final int exactLimit;
     private final Map<Key, Partial> open = new HashMap<>();
     private final Set<Key> changed = new LinkedHashSet<>();
+    /** Partials changed since the last checkpoint. */
+    private final Set<Key> unsaved = new HashSet<>();
     private Instant maxEventTime;
 
     public PartialWindows(int partition, List<WindowSpec> specs, Duration outOfOrderness, int exactLimit) {
@@ -90,6 +93,10 @@ public final class PartialWindows {
         Instant watermark = watermark();
         List<Window> missed = null;
         for (WindowSpec spec : specs) {
+            String group = spec.groupOf(event);
+            if (group == null) {
+                continue; // not in any of this definition's groups
+            }
             for (Window window : spec.windowsOf(event.eventTime())) {
                 if (spec.closed(window, watermark)) {
                     if (missed == null) {
@@ -98,7 +105,7 @@ public final class PartialWindows {
                     missed.add(window);
                     continue;
                 }
-                Key key = new Key(spec.name(), event.pageId(), window.start());
+                Key key = new Key(spec.name(), group, window.start());
                 Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
                 partial.views++;
                 partial.users.add(event.userId());
@@ -106,6 +113,7 @@ public final class PartialWindows {
                     partial.valueSum = partial.valueSum.add(java.math.BigDecimal.valueOf(event.value()));
                 }
                 changed.add(key);
+                unsaved.add(key);
             }
         }
         if (maxEventTime == null || event.eventTime().isAfter(maxEventTime)) {
@@ -128,8 +136,75 @@ public final class PartialWindows {
                     partial.users.method(), partial.users.relativeError(), partial.valueSum, partial.version));
         }
         changed.clear();
-        open.entrySet().removeIf(e -> specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark));
+        removeClosed();
         return updates;
+    }
+
+    private void removeClosed() {
+        Instant watermark = watermark();
+        open.entrySet().removeIf(e -> {
+            boolean closed = specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark);
+            if (closed) {
+                unsaved.remove(e.getKey()); // gone after a restore too: the watermark closes it again
+            }
+            return closed;
+        });
+    }
+
+    /**
+     * Writes what changed since the last checkpoint, for a delta: the watermark's event time, and each changed
+     * partial's totals with the users it gained.
+     */
+    public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeLong(maxEventTime == null ? Long.MIN_VALUE : maxEventTime.toEpochMilli());
+        out.writeInt(unsaved.size());
+        for (Key key : unsaved) {
+            Partial partial = open.get(key);
+            out.writeUTF(key.spec());
+            out.writeUTF(key.pageId());
+            out.writeLong(partial.window.start().toEpochMilli());
+            out.writeLong(partial.window.end().toEpochMilli());
+            out.writeLong(partial.views);
+            out.writeLong(partial.version);
+            out.writeUTF(partial.valueSum.toString());
+            partial.users.writeChanges(out);
+        }
+    }
+
+    /** Applies a delta written by {@link #writeChanges} to the state it was written after. */
+    public void readChanges(java.io.DataInputStream in) throws java.io.IOException {
+        long max = in.readLong();
+        maxEventTime = max == Long.MIN_VALUE ? null : Instant.ofEpochMilli(max);
+        int size = in.readInt();
+        for (int i = 0; i < size; i++) {
+            String spec = in.readUTF();
+            String page = in.readUTF();
+            Instant start = Instant.ofEpochMilli(in.readLong());
+            Window window = new Window(spec, start, Instant.ofEpochMilli(in.readLong()));
+            Key key = new Key(spec, page, start);
+            Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
+            partial.views = in.readLong();
+            partial.version = in.readLong();
+            partial.valueSum = new java.math.BigDecimal(in.readUTF());
+            partial.users.readChanges(in);
+            if (specsByName.containsKey(spec)) {
+                unsaved.add(key);
+            } else {
+                open.remove(key); // a definition no longer configured
+            }
+        }
+        removeClosed();
+    }
+
+    /** The state as it is now is in a checkpoint. */
+    public void checkpointed() {
+        for (Key key : unsaved) {
+            Partial partial = open.get(key);
+            if (partial != null) {
+                partial.users.checkpointed();
+            }
+        }
+        unsaved.clear();
     }
 
     /** Writes the whole state, for a checkpoint. */
@@ -156,6 +231,7 @@ public final class PartialWindows {
         int size = in.readInt();
         open.clear();
         changed.clear();
+        unsaved.clear();
         for (int i = 0; i < size; i++) {
             String spec = in.readUTF();
             String page = in.readUTF();

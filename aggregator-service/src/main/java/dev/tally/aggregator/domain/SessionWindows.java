@@ -35,6 +35,8 @@ public final class SessionWindows {
     private final Duration gap;
     private final Duration grace;
     private final Map<String, TreeMap<Instant, Open>> byUser = new HashMap<>();
+    /** Users whose sessions changed since the last checkpoint. */
+    private final java.util.Set<String> unsaved = new java.util.HashSet<>();
 
     public SessionWindows(WindowSpec spec) {
         if (spec.kind() != WindowSpec.Kind.SESSION) {
@@ -70,6 +72,7 @@ public final class SessionWindows {
             }
         }
         sessions.put(merged.start, merged);
+        unsaved.add(event.userId());
         return Optional.empty();
     }
 
@@ -89,6 +92,7 @@ public final class SessionWindows {
                     done.add(new Session(user.getKey(), open.start, open.end, open.events,
                             List.copyOf(open.pages)));
                     sessions.remove();
+                    unsaved.add(user.getKey());
                 }
             }
             if (user.getValue().isEmpty()) {
@@ -104,31 +108,78 @@ public final class SessionWindows {
         for (Map.Entry<String, TreeMap<Instant, Open>> user : byUser.entrySet()) {
             for (Open open : user.getValue().values()) {
                 out.writeUTF(user.getKey());
-                out.writeLong(open.start.toEpochMilli());
-                out.writeLong(open.end.toEpochMilli());
-                out.writeLong(open.events);
-                out.writeInt(open.pages.size());
-                for (String page : open.pages) {
-                    out.writeUTF(page);
-                }
+                write(open, out);
             }
         }
+    }
+
+    private static void write(Open open, java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeLong(open.start.toEpochMilli());
+        out.writeLong(open.end.toEpochMilli());
+        out.writeLong(open.events);
+        out.writeInt(open.pages.size());
+        for (String page : open.pages) {
+            out.writeUTF(page);
+        }
+    }
+
+    private static Open read(java.io.DataInputStream in) throws java.io.IOException {
+        Open open = new Open();
+        open.start = Instant.ofEpochMilli(in.readLong());
+        open.end = Instant.ofEpochMilli(in.readLong());
+        open.events = in.readLong();
+        int pages = in.readInt();
+        for (int j = 0; j < pages; j++) {
+            open.pages.add(in.readUTF());
+        }
+        return open;
+    }
+
+    /** Writes, for a delta, the open sessions of every user whose sessions changed since the last checkpoint. */
+    public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeInt(unsaved.size());
+        for (String user : unsaved) {
+            TreeMap<Instant, Open> sessions = byUser.getOrDefault(user, new TreeMap<>());
+            out.writeUTF(user);
+            out.writeInt(sessions.size());
+            for (Open open : sessions.values()) {
+                write(open, out);
+            }
+        }
+    }
+
+    /** Applies a delta written by {@link #writeChanges}: each user's open sessions, as they were. */
+    public void readChanges(java.io.DataInputStream in) throws java.io.IOException {
+        int users = in.readInt();
+        for (int i = 0; i < users; i++) {
+            String user = in.readUTF();
+            int count = in.readInt();
+            TreeMap<Instant, Open> sessions = new TreeMap<>();
+            for (int j = 0; j < count; j++) {
+                Open open = read(in);
+                sessions.put(open.start, open);
+            }
+            if (sessions.isEmpty()) {
+                byUser.remove(user);
+            } else {
+                byUser.put(user, sessions);
+            }
+        }
+    }
+
+    /** The sessions as they are now are in a checkpoint. */
+    public void checkpointed() {
+        unsaved.clear();
     }
 
     /** Restores the open sessions written by {@link #writeTo}. */
     public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
         byUser.clear();
+        unsaved.clear();
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
             String user = in.readUTF();
-            Open open = new Open();
-            open.start = Instant.ofEpochMilli(in.readLong());
-            open.end = Instant.ofEpochMilli(in.readLong());
-            open.events = in.readLong();
-            int pages = in.readInt();
-            for (int j = 0; j < pages; j++) {
-                open.pages.add(in.readUTF());
-            }
+            Open open = read(in);
             byUser.computeIfAbsent(user, u -> new TreeMap<>()).put(open.start, open);
         }
     }

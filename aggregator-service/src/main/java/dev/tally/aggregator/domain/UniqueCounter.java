@@ -18,6 +18,11 @@ public final class UniqueCounter {
     private final int exactLimit;
     private Set<String> exact = new HashSet<>();
     private HllSketch sketch;
+    /**
+     * The users added since the last checkpoint that may have changed the counter, in the order they first came:
+     * replayed in that order onto the checkpointed counter they give back exactly this one, sketch included.
+     */
+    private Set<String> sinceCheckpoint;
 
     public UniqueCounter(int exactLimit) {
         this.exactLimit = exactLimit;
@@ -27,15 +32,52 @@ public final class UniqueCounter {
     public boolean add(String user) {
         if (sketch != null) {
             sketch.update(user);
+            remember(user);
             return true;
         }
         boolean added = exact.add(user);
+        if (added) {
+            remember(user);
+        }
         if (exact.size() > exactLimit) {
+            // in a fixed order: the sketch's estimator depends on the order of its updates
             sketch = new HllSketch(LG_K);
-            exact.forEach(sketch::update);
+            exact.stream().sorted().forEach(sketch::update);
             exact = null;
         }
         return added;
+    }
+
+    private void remember(String user) {
+        if (sinceCheckpoint == null) {
+            sinceCheckpoint = new java.util.LinkedHashSet<>();
+        }
+        sinceCheckpoint.add(user);
+    }
+
+    /** Writes the users added since the last checkpoint, for a delta. */
+    void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+        if (sinceCheckpoint == null) {
+            out.writeInt(0);
+            return;
+        }
+        out.writeInt(sinceCheckpoint.size());
+        for (String user : sinceCheckpoint) {
+            out.writeUTF(user);
+        }
+    }
+
+    /** Adds the users of a delta written by {@link #writeChanges}. */
+    void readChanges(java.io.DataInputStream in) throws java.io.IOException {
+        int count = in.readInt();
+        for (int i = 0; i < count; i++) {
+            add(in.readUTF());
+        }
+    }
+
+    /** The counter as it is now is in a checkpoint. */
+    void checkpointed() {
+        sinceCheckpoint = null;
     }
 
     public long estimate() {

@@ -17,9 +17,16 @@ import java.util.Objects;
  *       the totals of the last {@code size}, as of every step;</li>
  *   <li>session: per user, events closer than {@code gap}; see {@link SessionWindows}.</li>
  * </ul>
+ * A window definition other than sessions groups the events by page, or by another key ({@code groupBy}):
+ * {@code user_id}, {@code type} or an attribute ({@code attrs.country}); an event without that key is in none of
+ * the definition's groups. Every definition counts views, distinct users and the sum of {@code value} per group.
  */
 public record WindowSpec(String name, Kind kind, Duration size, Duration advance, Duration gap, Duration grace,
-                         EmitPolicy emit) {
+                         EmitPolicy emit, String groupBy) {
+
+    /** The default grouping. */
+    public static final String PAGE = "page_id";
+
 
     /** The shapes of windows. */
     public enum Kind { TUMBLING, HOPPING, SLIDING, SESSION }
@@ -32,6 +39,15 @@ public record WindowSpec(String name, Kind kind, Duration size, Duration advance
         Objects.requireNonNull(kind, "kind");
         grace = grace == null ? Duration.ZERO : grace;
         emit = emit == null ? EmitPolicy.ON_UPDATE : emit;
+        groupBy = groupBy == null || groupBy.isBlank() ? PAGE : groupBy.trim();
+        if (!List.of(PAGE, "user_id", "type").contains(groupBy)
+                && !(groupBy.startsWith("attrs.") && groupBy.length() > "attrs.".length())) {
+            throw new IllegalArgumentException(name + ": group-by must be page_id, user_id, type or attrs.<name>, not '"
+                    + groupBy + "'");
+        }
+        if (kind == Kind.SESSION && !groupBy.equals(PAGE)) {
+            throw new IllegalArgumentException(name + ": sessions are per user; a session window has no group-by");
+        }
         if (grace.isNegative()) {
             throw new IllegalArgumentException(name + ": grace must not be negative");
         }
@@ -60,15 +76,38 @@ public record WindowSpec(String name, Kind kind, Duration size, Duration advance
     }
 
     public static WindowSpec tumbling(String name, Duration size, Duration grace, EmitPolicy emit) {
-        return new WindowSpec(name, Kind.TUMBLING, size, size, null, grace, emit);
+        return new WindowSpec(name, Kind.TUMBLING, size, size, null, grace, emit, null);
     }
 
     public static WindowSpec hopping(String name, Duration size, Duration advance, Duration grace, EmitPolicy emit) {
-        return new WindowSpec(name, Kind.HOPPING, size, advance, null, grace, emit);
+        return new WindowSpec(name, Kind.HOPPING, size, advance, null, grace, emit, null);
     }
 
     public static WindowSpec session(String name, Duration gap, Duration grace) {
-        return new WindowSpec(name, Kind.SESSION, null, null, gap, grace, EmitPolicy.FINAL);
+        return new WindowSpec(name, Kind.SESSION, null, null, gap, grace, EmitPolicy.FINAL, null);
+    }
+
+    /** The same definition, grouped by {@code key}. */
+    public WindowSpec groupedBy(String key) {
+        return new WindowSpec(name, kind, size, advance, gap, grace, emit, key);
+    }
+
+    /** True if this definition groups by page (its results go to page-stats). */
+    public boolean byPage() {
+        return PAGE.equals(groupBy);
+    }
+
+    /** The group of an event in this definition, or null if the event has no value for its key. */
+    public String groupOf(dev.tally.contracts.ClickEvent event) {
+        return switch (groupBy) {
+            case PAGE -> event.pageId();
+            case "user_id" -> event.userId();
+            case "type" -> event.type();
+            default -> {
+                Object value = event.attrs() == null ? null : event.attrs().get(groupBy.substring("attrs.".length()));
+                yield value == null ? null : value.toString();
+            }
+        };
     }
 
     /** Every window of this definition that contains {@code time}, oldest first. Not for session windows. */

@@ -20,15 +20,16 @@ public final class WindowTotals {
 
     /** The totals of a page in a window, as they go out. */
     public record Result(String pageId, Window window, long views, long uniqueUsers, java.math.BigDecimal valueSum,
-                         String method,
-                         double relativeError, long version, boolean finalResult, Instant watermark) {
+                         String method, double relativeError, long version, boolean finalResult, Instant watermark,
+                         Map<Integer, Long> sourceOffsets) {
     }
 
     private record Key(String spec, String pageId, Instant start) {
     }
 
+    /** A source partition's partial; {@code sourceOffset} is the next offset it covers, or -1 if not known. */
     private record PartialValue(long views, long uniqueUsers, java.math.BigDecimal valueSum, boolean exact,
-                                double relativeError, long version) {
+                                double relativeError, long version, long sourceOffset) {
     }
 
     private static final class Progress {
@@ -51,6 +52,9 @@ public final class WindowTotals {
     private final Map<Integer, Progress> sources = new HashMap<>();
     private final Map<Key, Total> totals = new HashMap<>();
     private final Set<Key> changed = new LinkedHashSet<>();
+    /** Totals changed, and totals forgotten, since the last checkpoint. */
+    private final Set<Key> unsaved = new java.util.HashSet<>();
+    private final Set<Key> removed = new java.util.HashSet<>();
 
     /**
      * @param sourcePartitions the partitions of {@code clicks}: each must be heard from, or be idle, before a
@@ -81,6 +85,11 @@ public final class WindowTotals {
      * is dropped, and false says so.
      */
     public boolean apply(PartialWindows.Update update) {
+        return apply(update, null);
+    }
+
+    /** {@link #apply(PartialWindows.Update)}, knowing the source partition's next offset that it covers. */
+    public boolean apply(PartialWindows.Update update, Long sourceOffset) {
         sources.computeIfAbsent(update.partition(), p -> new Progress());
         Key key = new Key(update.window().spec(), update.pageId(), update.window().start());
         Total total = totals.get(key);
@@ -99,8 +108,11 @@ public final class WindowTotals {
             return true;
         }
         total.partials.put(update.partition(), new PartialValue(update.views(), update.uniqueUsers(),
-                update.valueSum(), "exact".equals(update.method()), update.relativeError(), update.version()));
+                update.valueSum(), "exact".equals(update.method()), update.relativeError(), update.version(),
+                sourceOffset == null ? -1 : sourceOffset));
         changed.add(key);
+        unsaved.add(key);
+        removed.remove(key);
         return true;
     }
 
@@ -147,6 +159,7 @@ public final class WindowTotals {
             boolean isFinal = spec.closed(total.window, watermark);
             if (spec.emit() == WindowSpec.EmitPolicy.ON_UPDATE || isFinal) {
                 results.add(result(key, total, isFinal, watermark));
+                unsaved.add(key);
             }
         }
         changed.clear();
@@ -157,13 +170,18 @@ public final class WindowTotals {
             if (spec.closed(total.window, watermark)) {
                 if (!total.finalSent) {
                     results.add(result(entry.getKey(), total, true, watermark));
+                    unsaved.add(entry.getKey());
                 }
                 if (!watermark.isBefore(total.window.end().plus(spec.grace()).plus(retention))) {
                     done.add(entry.getKey());
                 }
             }
         }
-        done.forEach(totals::remove);
+        for (Key key : done) {
+            totals.remove(key);
+            unsaved.remove(key);
+            removed.add(key);
+        }
         return results;
     }
 
@@ -174,6 +192,12 @@ public final class WindowTotals {
         long versions = 0;
         boolean exact = true;
         double error = 0;
+        Map<Integer, Long> offsets = new java.util.TreeMap<>();
+        total.partials.forEach((partition, partial) -> {
+            if (partial.sourceOffset() >= 0) {
+                offsets.put(partition, partial.sourceOffset());
+            }
+        });
         for (PartialValue partial : total.partials.values()) {
             views += partial.views();
             users += partial.uniqueUsers();
@@ -184,11 +208,19 @@ public final class WindowTotals {
         }
         total.finalSent |= isFinal;
         return new Result(key.pageId(), total.window, views, users, sum, exact ? "exact" : "hll", error,
-                2 * versions + (isFinal ? 1 : 0), isFinal, watermark);
+                2 * versions + (isFinal ? 1 : 0), isFinal, watermark, offsets.isEmpty() ? null : offsets);
     }
 
     /** Writes the whole state, for a checkpoint. */
     public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+        writeSources(out);
+        out.writeInt(totals.size());
+        for (Map.Entry<Key, Total> entry : totals.entrySet()) {
+            writeTotal(entry.getKey(), entry.getValue(), out);
+        }
+    }
+
+    private void writeSources(java.io.DataOutputStream out) throws java.io.IOException {
         out.writeInt(sources.size());
         for (Map.Entry<Integer, Progress> source : sources.entrySet()) {
             out.writeInt(source.getKey());
@@ -196,33 +228,10 @@ public final class WindowTotals {
                     : source.getValue().watermark.toEpochMilli());
             out.writeBoolean(source.getValue().idle);
         }
-        out.writeInt(totals.size());
-        for (Map.Entry<Key, Total> entry : totals.entrySet()) {
-            Total total = entry.getValue();
-            out.writeUTF(entry.getKey().spec());
-            out.writeUTF(entry.getKey().pageId());
-            out.writeLong(total.window.start().toEpochMilli());
-            out.writeLong(total.window.end().toEpochMilli());
-            out.writeBoolean(total.finalSent);
-            out.writeBoolean(changed.contains(entry.getKey()));
-            out.writeInt(total.partials.size());
-            for (Map.Entry<Integer, PartialValue> partial : total.partials.entrySet()) {
-                out.writeInt(partial.getKey());
-                out.writeLong(partial.getValue().views());
-                out.writeLong(partial.getValue().uniqueUsers());
-                out.writeUTF(partial.getValue().valueSum().toString());
-                out.writeBoolean(partial.getValue().exact());
-                out.writeDouble(partial.getValue().relativeError());
-                out.writeLong(partial.getValue().version());
-            }
-        }
     }
 
-    /** Restores a state written by {@link #writeTo}; windows of definitions no longer configured are dropped. */
-    public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
+    private void readSources(java.io.DataInputStream in) throws java.io.IOException {
         sources.clear();
-        totals.clear();
-        changed.clear();
         int sourceCount = in.readInt();
         for (int i = 0; i < sourceCount; i++) {
             Progress progress = new Progress();
@@ -232,26 +241,98 @@ public final class WindowTotals {
             progress.idle = in.readBoolean();
             sources.put(partition, progress);
         }
+    }
+
+    private void writeTotal(Key key, Total total, java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeUTF(key.spec());
+        out.writeUTF(key.pageId());
+        out.writeLong(total.window.start().toEpochMilli());
+        out.writeLong(total.window.end().toEpochMilli());
+        out.writeBoolean(total.finalSent);
+        out.writeBoolean(changed.contains(key));
+        out.writeInt(total.partials.size());
+        for (Map.Entry<Integer, PartialValue> partial : total.partials.entrySet()) {
+            out.writeInt(partial.getKey());
+            out.writeLong(partial.getValue().views());
+            out.writeLong(partial.getValue().uniqueUsers());
+            out.writeUTF(partial.getValue().valueSum().toString());
+            out.writeBoolean(partial.getValue().exact());
+            out.writeDouble(partial.getValue().relativeError());
+            out.writeLong(partial.getValue().version());
+            out.writeLong(partial.getValue().sourceOffset());
+        }
+    }
+
+    /** Reads a total written by {@link #writeTotal} into the state, unless its definition is gone. */
+    private void readTotal(java.io.DataInputStream in, boolean withOffsets) throws java.io.IOException {
+        String spec = in.readUTF();
+        String page = in.readUTF();
+        Window window = new Window(spec, Instant.ofEpochMilli(in.readLong()), Instant.ofEpochMilli(in.readLong()));
+        Total total = new Total(window);
+        total.finalSent = in.readBoolean();
+        boolean wasChanged = in.readBoolean();
+        int partials = in.readInt();
+        for (int j = 0; j < partials; j++) {
+            total.partials.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
+                    new java.math.BigDecimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong(),
+                    withOffsets ? in.readLong() : -1));
+        }
+        if (specs.containsKey(spec)) {
+            Key key = new Key(spec, page, window.start());
+            totals.put(key, total);
+            if (wasChanged) {
+                changed.add(key);
+            }
+        }
+    }
+
+    /** Writes, for a delta, the source partitions' progress, the totals changed and those forgotten. */
+    public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+        writeSources(out);
+        out.writeInt(unsaved.size());
+        for (Key key : unsaved) {
+            writeTotal(key, totals.get(key), out);
+        }
+        out.writeInt(removed.size());
+        for (Key key : removed) {
+            out.writeUTF(key.spec());
+            out.writeUTF(key.pageId());
+            out.writeLong(key.start().toEpochMilli());
+        }
+    }
+
+    /** Applies a delta written by {@link #writeChanges} to the state it was written after. */
+    public void readChanges(java.io.DataInputStream in, boolean withOffsets) throws java.io.IOException {
+        readSources(in);
+        int count = in.readInt();
+        for (int i = 0; i < count; i++) {
+            readTotal(in, withOffsets);
+        }
+        int gone = in.readInt();
+        for (int i = 0; i < gone; i++) {
+            totals.remove(new Key(in.readUTF(), in.readUTF(), Instant.ofEpochMilli(in.readLong())));
+        }
+    }
+
+    /** The state as it is now is in a checkpoint. */
+    public void checkpointed() {
+        unsaved.clear();
+        removed.clear();
+    }
+
+    /**
+     * Restores a state written by {@link #writeTo}; windows of definitions no longer configured are dropped.
+     * {@code withOffsets} is false for a state written before partials carried their source offsets.
+     */
+    public void readFrom(java.io.DataInputStream in, boolean withOffsets) throws java.io.IOException {
+        totals.clear();
+        changed.clear();
+        unsaved.clear();
+        removed.clear();
+        readSources(in);
         int totalCount = in.readInt();
         for (int i = 0; i < totalCount; i++) {
-            String spec = in.readUTF();
-            String page = in.readUTF();
-            Window window = new Window(spec, Instant.ofEpochMilli(in.readLong()), Instant.ofEpochMilli(in.readLong()));
-            Total total = new Total(window);
-            total.finalSent = in.readBoolean();
-            boolean wasChanged = in.readBoolean();
-            int partials = in.readInt();
-            for (int j = 0; j < partials; j++) {
-                total.partials.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
-                        new java.math.BigDecimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong()));
-            }
-            if (specs.containsKey(spec)) {
-                Key key = new Key(spec, page, window.start());
-                totals.put(key, total);
-                if (wasChanged) {
-                    changed.add(key);
-                }
-            }
+            readTotal(in, withOffsets);
         }
     }
 

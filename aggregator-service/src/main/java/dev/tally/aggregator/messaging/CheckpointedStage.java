@@ -34,18 +34,36 @@ import java.util.concurrent.ConcurrentHashMap;
  * What both stages of the stream engine share: per-partition state in memory, restored from its checkpoint on
  * assignment (after publishing what the last owner left in the outbox); micro-batches that skip records below
  * the committed offset, change the state and commit it with the next offset and the records to publish in one
- * transaction, then publish; a failed attempt restores the committed state and retries; a fenced partition (its
- * checkpoint moved on under us: another replica owns it) is dropped until it is assigned here again.
+ * transaction, then publish; a failed attempt restores the committed state from the store and retries; a fenced
+ * partition (its checkpoint moved on under us: another replica owns it) is dropped until it is assigned here
+ * again.
+ * <p>
+ * Checkpoints are incremental: a batch commits only what it changed (a delta), and a full snapshot replaces the
+ * deltas once they add up to more than the last snapshot (or to {@link #MIN_DELTA_BYTES}, or
+ * {@link #MAX_DELTAS} of them). What a batch writes is therefore proportional to what it changed, and a restore
+ * reads at most about twice the size of the state.
  *
  * @param <S> a partition's state
  * @param <R> a record of the input topic, parsed
  */
 abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> {
 
-    /** The bookkeeping of one partition's state: where it was last committed, and whether it changed since. */
+    /** Deltas may add up to this many bytes before a snapshot replaces them, however small the snapshot. */
+    static final long MIN_DELTA_BYTES = 256 * 1024;
+    /** At most this many deltas follow a snapshot. */
+    static final int MAX_DELTAS = 512;
+
+    /**
+     * The bookkeeping of one partition's state: where it was last committed, what its checkpoint is made of, and
+     * whether the state changed since (a failed attempt), so that it must be restored from the store first.
+     */
     abstract static class PartitionState {
         long committedOffset;
-        byte[] committedState;
+        /** False until a snapshot of this partition is in the store: the first commit writes one. */
+        boolean snapshotStored;
+        long snapshotBytes;
+        long deltaBytes;
+        int deltas;
         boolean dirty;
     }
 
@@ -53,14 +71,16 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     record Read<R>(long offset, R value) {
     }
 
-    /** What a batch did to one partition, to commit. */
-    record Change(byte[] snapshot, java.time.Instant watermark, List<OutRecord> records) {
+    /** What a batch did to one partition, to commit with its state. */
+    record Change(java.time.Instant watermark, List<OutRecord> records) {
     }
 
     private final Logger log;
     private final String stage;
     private final int snapshotFormat;
     protected final Map<Integer, S> states = new ConcurrentHashMap<>();
+    /** The format of the checkpoint being read, while {@link #readState} or {@link #readDelta} runs. */
+    int formatRead;
     private final Counter redelivered;
     private final Counter fenced;
     private final Timer commitLatency;
@@ -94,6 +114,15 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
 
     abstract void readState(S state, DataInputStream in) throws IOException;
 
+    /** Writes what changed since the last checkpoint (see {@link #checkpointed}). */
+    abstract void writeDelta(S state, DataOutputStream out) throws IOException;
+
+    /** Applies a delta written by {@link #writeDelta} to the state it was written after. */
+    abstract void readDelta(S state, DataInputStream in) throws IOException;
+
+    /** The state has just been checkpointed (or restored): what changed so far is in the store. */
+    abstract void checkpointed(S state);
+
     abstract R parse(String payload, IncomingKafkaRecordMetadata<?, ?> source);
 
     /**
@@ -117,14 +146,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         Map<Integer, Long> offsets = new LinkedHashMap<>();
         for (int partition : partitions) {
             S state = newState(partition);
-            Checkpoint checkpoint = checkpoints.get(partition);
-            if (checkpoint != null) {
-                restore(state, checkpoint.state());
-                state.committedOffset = checkpoint.nextOffset();
-                state.committedState = checkpoint.state();
-            } else {
-                state.committedState = snapshot(state);
-            }
+            restore(partition, state, checkpoints.get(partition));
             // what the last owner committed but may not have published goes out before anything new
             List<OutRecord> pending = repository.pending(stage, partition).await().atMost(Duration.ofSeconds(60));
             publisher.publish(pending).await().atMost(Duration.ofSeconds(60));
@@ -165,6 +187,24 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     }
 
     private Uni<Void> attempt(Map<Integer, List<Read<R>>> byPartition) {
+        // an earlier attempt failed after changing these states: back to what the store holds
+        List<Integer> changed = byPartition.keySet().stream()
+                .filter(p -> states.get(p) != null && states.get(p).dirty).toList();
+        if (changed.isEmpty()) {
+            return process(byPartition);
+        }
+        return repository.load(stage, changed).flatMap(checkpoints -> {
+            changed.forEach(p -> {
+                S state = states.get(p);
+                if (state != null) {
+                    restore(p, state, checkpoints.get(p));
+                }
+            });
+            return process(byPartition);
+        });
+    }
+
+    private Uni<Void> process(Map<Integer, List<Read<R>>> byPartition) {
         long started = System.nanoTime();
         Map<Integer, S> touched = new LinkedHashMap<>();
         Map<Integer, List<Read<R>>> fresh = new LinkedHashMap<>();
@@ -176,9 +216,6 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 continue; // not ours (any more): its new owner reads it from its checkpoint
             }
             read(state);
-            if (state.dirty) {
-                restore(state, state.committedState); // an earlier attempt failed after changing the state
-            }
             List<Read<R>> unread = new ArrayList<>(entry.getValue().size());
             long next = state.committedOffset;
             for (Read<R> read : entry.getValue()) {
@@ -200,34 +237,68 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             return Uni.createFrom().voidItem();
         }
         Map<Integer, Change> changes = new LinkedHashMap<>();
+        List<PartitionCommit> checkpoints = new ArrayList<>();
         return repository.commit(stage, conn -> {
                     touched.values().forEach(state -> state.dirty = true);
                     return process(conn, touched, fresh).map(result -> {
                         changes.putAll(result);
                         List<PartitionCommit> commits = new ArrayList<>();
-                        result.forEach((partition, change) -> commits.add(new PartitionCommit(partition,
-                                touched.get(partition).committedOffset, nextOffsets.get(partition),
-                                change.snapshot(), change.watermark(), change.records())));
+                        result.forEach((partition, change) -> {
+                            S state = touched.get(partition);
+                            boolean full = !state.snapshotStored || state.deltas >= MAX_DELTAS
+                                    || state.deltaBytes >= Math.max(state.snapshotBytes, MIN_DELTA_BYTES);
+                            commits.add(new PartitionCommit(partition, state.committedOffset,
+                                    nextOffsets.get(partition), full ? snapshot(state) : delta(state), full,
+                                    change.watermark(), change.records()));
+                        });
+                        checkpoints.addAll(commits);
                         return commits;
                     });
                 })
                 .flatMap(records -> {
-                    touched.forEach((partition, state) -> {
-                        state.committedOffset = nextOffsets.get(partition);
-                        state.committedState = changes.get(partition).snapshot();
+                    for (PartitionCommit commit : checkpoints) {
+                        S state = touched.get(commit.partition());
+                        state.committedOffset = commit.nextOffset();
+                        if (commit.full()) {
+                            state.snapshotStored = true;
+                            state.snapshotBytes = commit.state().length;
+                            state.deltaBytes = 0;
+                            state.deltas = 0;
+                        } else {
+                            state.deltaBytes += commit.state().length;
+                            state.deltas++;
+                        }
+                        checkpointed(state);
                         state.dirty = false;
-                    });
+                    }
                     commitLatency.record(Duration.ofNanos(System.nanoTime() - started));
                     return publishCommitted(records, changes);
                 });
     }
 
+    /** A partition's whole state, as its checkpoint's snapshot. */
     byte[] snapshot(S state) {
+        return write(out -> writeState(state, out));
+    }
+
+    private byte[] delta(S state) {
+        return write(out -> writeDelta(state, out));
+    }
+
+    private interface Writing {
+        void to(DataOutputStream out) throws IOException;
+    }
+
+    private interface Reading {
+        void from(DataInputStream in) throws IOException;
+    }
+
+    private byte[] write(Writing writing) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(4096);
             DataOutputStream out = new DataOutputStream(bytes);
             out.writeInt(snapshotFormat);
-            writeState(state, out);
+            writing.to(out);
             out.flush();
             return bytes.toByteArray();
         } catch (IOException e) {
@@ -235,16 +306,42 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         }
     }
 
-    private void restore(S state, byte[] snapshot) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(snapshot))) {
-            int format = in.readInt();
-            if (format != snapshotFormat) {
-                throw new IllegalStateException("a " + stage + " snapshot of format " + format + " cannot be read "
-                        + "(this version writes " + snapshotFormat + "); to recompute from the log, stop every "
-                        + "aggregator and empty aggregator.checkpoint, aggregator.outbox and aggregator.seen_event");
+    /** Sets a partition's state to its checkpoint (snapshot, then deltas), or to empty without one. */
+    private void restore(int partition, S state, Checkpoint checkpoint) {
+        byte[] snapshot = checkpoint == null ? snapshot(newState(partition)) : checkpoint.snapshot();
+        read(snapshot, in -> readState(state, in));
+        long deltaBytes = 0;
+        if (checkpoint != null) {
+            for (byte[] delta : checkpoint.deltas()) {
+                read(delta, in -> readDelta(state, in));
+                deltaBytes += delta.length;
             }
-            readState(state, in);
-            state.dirty = false;
+        }
+        state.committedOffset = checkpoint == null ? 0 : checkpoint.nextOffset();
+        state.snapshotStored = checkpoint != null;
+        state.snapshotBytes = snapshot.length;
+        state.deltaBytes = deltaBytes;
+        state.deltas = checkpoint == null ? 0 : checkpoint.deltas().size();
+        checkpointed(state);
+        state.dirty = false;
+    }
+
+    /** Whether this version reads checkpoints of {@code format}: by default only the one it writes. */
+    boolean reads(int format) {
+        return format == snapshotFormat;
+    }
+
+    private void read(byte[] data, Reading reading) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+            int format = in.readInt();
+            formatRead = format;
+            if (!reads(format)) {
+                throw new IllegalStateException("a " + stage + " checkpoint of format " + format + " cannot be read "
+                        + "(this version writes " + snapshotFormat + "); to recompute from the log, stop every "
+                        + "aggregator and empty aggregator.checkpoint, aggregator.checkpoint_delta, "
+                        + "aggregator.outbox and aggregator.seen_event");
+            }
+            reading.from(in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -75,7 +75,7 @@ public class DerivedPublisher {
     /** Publishes what a crashed replica committed but never published. */
     @Scheduled(every = "10s", delayed = "10s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> sweep() {
-        return repository.stale(Duration.ofSeconds(30), 10_000)
+        return repository.stale(Duration.ofSeconds(30), 100)
                 .flatMap(records -> {
                     if (!records.isEmpty()) {
                         LOG.infof("publishing %d records left in the outbox", records.size());

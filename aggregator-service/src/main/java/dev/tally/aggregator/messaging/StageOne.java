@@ -146,8 +146,10 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                         apply(state, read.value(), out);
                     }
                 }
+                List<Read<ClickEvent>> reads = fresh.get(partition);
+                long covered = reads.get(reads.size() - 1).offset() + 1;
                 for (PartialWindows.Update update : state.windows.drain()) {
-                    out.add(partial(update));
+                    out.add(partial(update, covered));
                 }
                 if (state.sessions != null) {
                     for (SessionWindows.Session session : state.sessions.complete(state.windows.watermark())) {
@@ -156,7 +158,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                                 session.events(), session.pages(), true))));
                     }
                 }
-                changes.put(partition, new Change(snapshot(state), state.windows.watermark(), out));
+                changes.put(partition, new Change(state.windows.watermark(), out));
             });
             return changes;
         });
@@ -224,16 +226,20 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         return heartbeat(watermarks).onFailure().recoverWithNull();
     }
 
-    private OutRecord partial(PartialWindows.Update update) {
+    private OutRecord partial(PartialWindows.Update update, long sourceOffset) {
+        WindowSpec spec = spec(update.window());
         return OutRecord.of(Topics.PAGE_PARTIALS, update.pageId(), null, write(new PagePartial(PagePartial.PARTIAL,
-                update.partition(), null, update.window().spec(), update.pageId(), ref(update.window()),
+                update.partition(), null, update.window().spec(), update.pageId(), windowRef(spec, update.window()),
                 update.views(), update.uniqueUsers(), update.method(), update.relativeError(), update.valueSum(),
-                update.version(), null)));
+                update.version(), null, spec.byPage() ? null : spec.groupBy(), sourceOffset)));
+    }
+
+    private WindowSpec spec(Window window) {
+        return specs.stream().filter(s -> s.name().equals(window.spec())).findFirst().orElseThrow();
     }
 
     private WindowRef ref(Window window) {
-        WindowSpec spec = specs.stream().filter(s -> s.name().equals(window.spec())).findFirst().orElseThrow();
-        return windowRef(spec, window);
+        return windowRef(spec(window), window);
     }
 
     static WindowRef windowRef(WindowSpec spec, Window window) {
@@ -259,6 +265,31 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         state.windows.readFrom(in);
         if (in.readBoolean() && state.sessions != null) {
             state.sessions.readFrom(in);
+        }
+    }
+
+    @Override
+    void writeDelta(State state, DataOutputStream out) throws IOException {
+        state.windows.writeChanges(out);
+        out.writeBoolean(state.sessions != null);
+        if (state.sessions != null) {
+            state.sessions.writeChanges(out);
+        }
+    }
+
+    @Override
+    void readDelta(State state, DataInputStream in) throws IOException {
+        state.windows.readChanges(in);
+        if (in.readBoolean() && state.sessions != null) { // last in the delta: unread if no longer configured
+            state.sessions.readChanges(in);
+        }
+    }
+
+    @Override
+    void checkpointed(State state) {
+        state.windows.checkpointed();
+        if (state.sessions != null) {
+            state.sessions.checkpointed();
         }
     }
 

@@ -64,7 +64,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
 
     @Inject
     public StageTwo(AggregatorConfig config, MeterRegistry registry) {
-        super(STAGE, 3, "tally.aggregator.partials.skipped", registry);
+        super(STAGE, 4, "tally.aggregator.partials.skipped", registry);
         this.config = config;
         this.specs = config.windowSpecs().stream().filter(s -> s.kind() != WindowSpec.Kind.SESSION).toList();
         this.results = registry.counter("tally.aggregator.results.published");
@@ -99,7 +99,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
             for (WindowTotals.Result result : state.totals.drain()) {
                 out.add(pageStats(result));
             }
-            changes.put(partition, new Change(snapshot(state), state.totals.watermark(), out));
+            changes.put(partition, new Change(state.totals.watermark(), out));
         });
         return Uni.createFrom().item(changes);
     }
@@ -122,7 +122,8 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         boolean applied = totals.apply(new PartialWindows.Update(partial.sourcePartition(), partial.pageId(),
                 new Window(partial.spec(), partial.window().start(), partial.window().end()), partial.views(),
                 partial.uniqueUsers(), partial.uniqueMethod(), partial.uniqueError(),
-                partial.valueSum() == null ? java.math.BigDecimal.ZERO : partial.valueSum(), partial.version()));
+                partial.valueSum() == null ? java.math.BigDecimal.ZERO : partial.valueSum(), partial.version()),
+                partial.sourceOffset());
         if (!applied) {
             dropped.increment();
             LOG.warnf("a partial of %s/%s from clicks partition %d came after the window's retention; dropped",
@@ -134,13 +135,15 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         WindowSpec spec = specs.stream().filter(s -> s.name().equals(result.window().spec())).findFirst()
                 .orElseThrow();
         WindowRef window = StageOne.windowRef(spec, result.window());
-        WindowResult value = new WindowResult(result.pageId(), window, result.views(), result.uniqueUsers(),
-                result.version(), result.finalResult(), result.watermark(), null, Instant.now(), result.method(),
-                result.relativeError(), result.valueSum());
+        boolean byPage = spec.byPage();
+        WindowResult value = new WindowResult(byPage ? result.pageId() : null, window, result.views(),
+                result.uniqueUsers(), result.version(), result.finalResult(), result.watermark(),
+                result.sourceOffsets(), Instant.now(), result.method(), result.relativeError(), result.valueSum(),
+                byPage ? null : spec.groupBy(), byPage ? null : result.pageId());
         if (result.finalResult()) {
             finals.increment();
         }
-        return OutRecord.of(Topics.PAGE_STATS, value.key(), null, write(value));
+        return OutRecord.of(byPage ? Topics.PAGE_STATS : Topics.GROUP_STATS, value.key(), null, write(value));
     }
 
     @Override
@@ -148,9 +151,30 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         state.totals.writeTo(out);
     }
 
+    /** Format 3 had no source offsets; format 4 has them. */
+    @Override
+    boolean reads(int format) {
+        return format == 3 || format == 4;
+    }
+
     @Override
     void readState(State state, DataInputStream in) throws IOException {
-        state.totals.readFrom(in);
+        state.totals.readFrom(in, formatRead >= 4);
+    }
+
+    @Override
+    void writeDelta(State state, DataOutputStream out) throws IOException {
+        state.totals.writeChanges(out);
+    }
+
+    @Override
+    void readDelta(State state, DataInputStream in) throws IOException {
+        state.totals.readChanges(in, formatRead >= 4);
+    }
+
+    @Override
+    void checkpointed(State state) {
+        state.totals.checkpointed();
     }
 
     @Override

@@ -32,8 +32,11 @@ import java.util.Set;
 @ApplicationScoped
 public class StreamStateRepository {
 
-    /** A stage's partition as last committed. */
-    public record Checkpoint(long nextOffset, byte[] state, Instant watermark) {
+    /**
+     * A stage's partition as last committed: the next offset to read, its last full snapshot and the deltas
+     * written since, oldest first.
+     */
+    public record Checkpoint(long nextOffset, byte[] snapshot, List<byte[]> deltas, Instant watermark) {
     }
 
     /** A record to publish once the transaction that produced it has committed. */
@@ -43,8 +46,11 @@ public class StreamStateRepository {
         }
     }
 
-    /** The state of one partition after a batch, to commit if the partition is still where we left it. */
-    public record PartitionCommit(int partition, long expectedOffset, long nextOffset, byte[] state,
+    /**
+     * The state of one partition after a batch, to commit if the partition is still where we left it: a full
+     * snapshot of it ({@code full}), or only what the batch changed, to apply after the ones before.
+     */
+    public record PartitionCommit(int partition, long expectedOffset, long nextOffset, byte[] state, boolean full,
                                   Instant watermark, List<OutRecord> records) {
     }
 
@@ -59,18 +65,31 @@ public class StreamStateRepository {
     Pool pool;
 
     public Uni<Map<Integer, Checkpoint>> load(String stage, Collection<Integer> partitions) {
-        return pool.preparedQuery("SELECT partition, next_offset, state, watermark FROM aggregator.checkpoint "
-                        + "WHERE stage = $1 AND partition = ANY($2)")
-                .execute(Tuple.of(stage, partitions.toArray(new Integer[0])))
-                .map(rows -> {
-                    Map<Integer, Checkpoint> result = new HashMap<>();
-                    for (Row row : rows) {
-                        OffsetDateTime watermark = row.getOffsetDateTime("watermark");
-                        result.put(row.getInteger("partition"), new Checkpoint(row.getLong("next_offset"),
-                                row.getBuffer("state").getBytes(),
-                                watermark == null ? null : watermark.toInstant()));
+        Integer[] wanted = partitions.toArray(new Integer[0]);
+        return pool.preparedQuery("SELECT partition, data FROM aggregator.checkpoint_delta "
+                        + "WHERE stage = $1 AND partition = ANY($2) ORDER BY partition, seq")
+                .execute(Tuple.of(stage, wanted))
+                .flatMap(deltaRows -> {
+                    Map<Integer, List<byte[]>> deltas = new HashMap<>();
+                    for (Row row : deltaRows) {
+                        deltas.computeIfAbsent(row.getInteger("partition"), p -> new ArrayList<>())
+                                .add(row.getBuffer("data").getBytes());
                     }
-                    return result;
+                    return pool.preparedQuery("SELECT partition, next_offset, state, watermark "
+                                    + "FROM aggregator.checkpoint WHERE stage = $1 AND partition = ANY($2)")
+                            .execute(Tuple.of(stage, wanted))
+                            .map(rows -> {
+                                Map<Integer, Checkpoint> result = new HashMap<>();
+                                for (Row row : rows) {
+                                    OffsetDateTime watermark = row.getOffsetDateTime("watermark");
+                                    int partition = row.getInteger("partition");
+                                    result.put(partition, new Checkpoint(row.getLong("next_offset"),
+                                            row.getBuffer("state").getBytes(),
+                                            deltas.getOrDefault(partition, List.of()),
+                                            watermark == null ? null : watermark.toInstant()));
+                                }
+                                return result;
+                            });
                 });
     }
 
@@ -104,52 +123,80 @@ public class StreamStateRepository {
                                         + commit.expectedOffset() + ": another replica owns it"));
                             }
                         }
-                        List<Tuple> upserts = commits.stream().map(c -> Tuple.tuple()
-                                .addString(stage).addInteger(c.partition()).addLong(c.nextOffset())
-                                .addBuffer(Buffer.buffer(c.state()))
-                                .addOffsetDateTime(c.watermark() == null ? null
-                                        : OffsetDateTime.ofInstant(c.watermark(), ZoneOffset.UTC))).toList();
-                        return conn.preparedQuery("INSERT INTO aggregator.checkpoint (stage, partition, next_offset, "
-                                        + "state, watermark) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stage, partition) "
-                                        + "DO UPDATE SET next_offset = EXCLUDED.next_offset, state = EXCLUDED.state, "
-                                        + "watermark = EXCLUDED.watermark, updated_at = now()")
-                                .executeBatch(upserts)
+                        return writeSnapshots(conn, stage, commits)
+                                .flatMap(done -> writeDeltas(conn, stage, commits))
                                 .flatMap(done -> insertOutbox(conn, stage, commits));
                     });
         }));
     }
 
+    private static Uni<Void> writeSnapshots(SqlConnection conn, String stage, List<PartitionCommit> commits) {
+        List<PartitionCommit> full = commits.stream().filter(PartitionCommit::full).toList();
+        if (full.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        List<Tuple> upserts = full.stream().map(c -> Tuple.tuple()
+                .addString(stage).addInteger(c.partition()).addLong(c.nextOffset())
+                .addBuffer(Buffer.buffer(c.state())).addOffsetDateTime(time(c.watermark()))).toList();
+        return conn.preparedQuery("INSERT INTO aggregator.checkpoint (stage, partition, next_offset, state, "
+                        + "watermark) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stage, partition) DO UPDATE SET "
+                        + "next_offset = EXCLUDED.next_offset, state = EXCLUDED.state, "
+                        + "watermark = EXCLUDED.watermark, updated_at = now()")
+                .executeBatch(upserts)
+                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.checkpoint_delta WHERE stage = $1 "
+                                + "AND partition = ANY($2)")
+                        .execute(Tuple.of(stage, full.stream().map(PartitionCommit::partition)
+                                .toArray(Integer[]::new))))
+                .replaceWithVoid();
+    }
+
+    /** A delta moves the checkpoint's offset on and is kept beside its snapshot, ordered by that offset. */
+    private static Uni<Void> writeDeltas(SqlConnection conn, String stage, List<PartitionCommit> commits) {
+        List<PartitionCommit> deltas = commits.stream().filter(c -> !c.full()).toList();
+        if (deltas.isEmpty()) {
+            return Uni.createFrom().voidItem();
+        }
+        return conn.preparedQuery("UPDATE aggregator.checkpoint SET next_offset = $3, watermark = $4, "
+                        + "updated_at = now() WHERE stage = $1 AND partition = $2")
+                .executeBatch(deltas.stream().map(c -> Tuple.tuple().addString(stage).addInteger(c.partition())
+                        .addLong(c.nextOffset()).addOffsetDateTime(time(c.watermark()))).toList())
+                .flatMap(done -> conn.preparedQuery("INSERT INTO aggregator.checkpoint_delta (stage, partition, "
+                                + "seq, data) VALUES ($1, $2, $3, $4)")
+                        .executeBatch(deltas.stream().map(c -> Tuple.tuple().addString(stage)
+                                .addInteger(c.partition()).addLong(c.nextOffset())
+                                .addBuffer(Buffer.buffer(c.state()))).toList()))
+                .replaceWithVoid();
+    }
+
+    private static OffsetDateTime time(Instant instant) {
+        return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC);
+    }
+
+    /** One outbox row per partition with records: the records of the batch, in order. */
     private static Uni<List<OutRecord>> insertOutbox(SqlConnection conn, String stage,
                                                      List<PartitionCommit> commits) {
-        List<String> owners = new ArrayList<>();
-        List<OutRecord> records = new ArrayList<>();
-        for (PartitionCommit commit : commits) {
-            for (OutRecord record : commit.records()) {
-                owners.add(owner(stage, commit.partition()));
-                records.add(record);
-            }
-        }
-        if (records.isEmpty()) {
+        List<PartitionCommit> producing = commits.stream().filter(c -> !c.records().isEmpty()).toList();
+        if (producing.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        return conn.preparedQuery("INSERT INTO aggregator.outbox (owner, topic, record_key, target_partition, value) "
-                        + "SELECT o, tp, k, p, v FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[]) "
-                        + "WITH ORDINALITY AS u(o, tp, k, p, v, n) ORDER BY n RETURNING id")
-                .execute(Tuple.of(owners.toArray(new String[0]),
-                        records.stream().map(OutRecord::topic).toArray(String[]::new),
-                        records.stream().map(OutRecord::key).toArray(String[]::new),
-                        records.stream().map(OutRecord::partition).toArray(Integer[]::new),
-                        records.stream().map(OutRecord::value).toArray(String[]::new)))
+        return conn.preparedQuery("INSERT INTO aggregator.outbox (owner, records) SELECT o, r "
+                        + "FROM unnest($1::text[], $2::bytea[]) WITH ORDINALITY AS u(o, r, n) ORDER BY n RETURNING id")
+                .execute(Tuple.of(producing.stream().map(c -> owner(stage, c.partition())).toArray(String[]::new),
+                        producing.stream().map(c -> OutboxBatch.encode(c.records()))
+                                .map(io.vertx.core.buffer.Buffer::buffer) // arrays take the core type
+                                .toArray(io.vertx.core.buffer.Buffer[]::new)))
                 .map(rows -> {
                     List<Long> ids = new ArrayList<>();
                     for (Row row : rows) {
                         ids.add(row.getLong("id"));
                     }
                     ids.sort(null);
-                    List<OutRecord> withIds = new ArrayList<>(records.size());
-                    for (int i = 0; i < records.size(); i++) {
-                        OutRecord r = records.get(i);
-                        withIds.add(new OutRecord(ids.get(i), r.topic(), r.key(), r.partition(), r.value()));
+                    List<OutRecord> withIds = new ArrayList<>();
+                    for (int i = 0; i < producing.size(); i++) {
+                        long id = ids.get(i);
+                        for (OutRecord r : producing.get(i).records()) {
+                            withIds.add(new OutRecord(id, r.topic(), r.key(), r.partition(), r.value()));
+                        }
                     }
                     return withIds;
                 });
@@ -157,15 +204,14 @@ public class StreamStateRepository {
 
     /** Records that were committed but may not have been published (a crash came between), oldest first. */
     public Uni<List<OutRecord>> pending(String stage, int partition) {
-        return pool.preparedQuery("SELECT id, topic, record_key, target_partition, value FROM aggregator.outbox "
-                        + "WHERE owner = $1 ORDER BY id")
+        return pool.preparedQuery("SELECT id, records FROM aggregator.outbox WHERE owner = $1 ORDER BY id")
                 .execute(Tuple.of(owner(stage, partition)))
                 .map(StreamStateRepository::records);
     }
 
-    /** Any owner's records older than {@code age}: what no live replica is taking care of. */
+    /** Any owner's records older than {@code age}: what no live replica is taking care of; {@code limit} batches. */
     public Uni<List<OutRecord>> stale(Duration age, int limit) {
-        return pool.preparedQuery("SELECT id, topic, record_key, target_partition, value FROM aggregator.outbox "
+        return pool.preparedQuery("SELECT id, records FROM aggregator.outbox "
                         + "WHERE created_at < now() - make_interval(secs => $1) ORDER BY id LIMIT $2")
                 .execute(Tuple.of((double) age.toSeconds(), limit))
                 .map(StreamStateRepository::records);
@@ -176,7 +222,7 @@ public class StreamStateRepository {
             return Uni.createFrom().voidItem();
         }
         return pool.preparedQuery("DELETE FROM aggregator.outbox WHERE id = ANY($1)")
-                .execute(Tuple.of((Object) records.stream().map(OutRecord::id).toArray(Long[]::new)))
+                .execute(Tuple.of((Object) records.stream().map(OutRecord::id).distinct().toArray(Long[]::new)))
                 .replaceWithVoid();
     }
 
@@ -220,8 +266,7 @@ public class StreamStateRepository {
     private static List<OutRecord> records(io.vertx.mutiny.sqlclient.RowSet<Row> rows) {
         List<OutRecord> result = new ArrayList<>();
         for (Row row : rows) {
-            result.add(new OutRecord(row.getLong("id"), row.getString("topic"), row.getString("record_key"),
-                    row.getInteger("target_partition"), row.getString("value")));
+            result.addAll(OutboxBatch.decode(row.getLong("id"), row.getBuffer("records").getBytes()));
         }
         return result;
     }

@@ -38,7 +38,7 @@ class WindowSpecTest {
     @Test
     void aSlidingWindowSlidesAtItsResolution() {
         WindowSpec sliding = new WindowSpec("last-10s", WindowSpec.Kind.SLIDING, Duration.ofSeconds(10), null, null,
-                null, null);
+                null, null, null);
         assertEquals(Duration.ofSeconds(1), sliding.advance());
         assertEquals(10, sliding.windowsOf(T).size());
     }

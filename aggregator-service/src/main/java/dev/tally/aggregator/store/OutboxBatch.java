@@ -1,0 +1,70 @@
+package dev.tally.aggregator.store;
+
+import dev.tally.aggregator.store.StreamStateRepository.OutRecord;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The records of one outbox row: a batch's records of one partition, in order. */
+final class OutboxBatch {
+    /** Changes whenever the layout below does; a row of another format is refused, not misread. */
+    private static final int FORMAT = 1;
+
+    static byte[] encode(List<OutRecord> records) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream(records.size() * 256);
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.writeInt(FORMAT);
+            out.writeInt(records.size());
+            for (OutRecord record : records) {
+                out.writeUTF(record.topic());
+                out.writeBoolean(record.key() != null);
+                if (record.key() != null) {
+                    out.writeUTF(record.key());
+                }
+                out.writeInt(record.partition() == null ? -1 : record.partition());
+                byte[] value = record.value().getBytes(StandardCharsets.UTF_8);
+                out.writeInt(value.length);
+                out.write(value);
+            }
+            out.flush();
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static List<OutRecord> decode(long id, byte[] data) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+            int format = in.readInt();
+            if (format != FORMAT) {
+                throw new IllegalStateException("outbox row " + id + " has format " + format + ", this version "
+                        + "reads " + FORMAT);
+            }
+            int count = in.readInt();
+            List<OutRecord> records = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                String topic = in.readUTF();
+                String key = in.readBoolean() ? in.readUTF() : null;
+                int partition = in.readInt();
+                byte[] value = new byte[in.readInt()];
+                in.readFully(value);
+                records.add(new OutRecord(id, topic, key, partition < 0 ? null : partition,
+                        new String(value, StandardCharsets.UTF_8)));
+            }
+            return records;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private OutboxBatch() {
+    }
+}
