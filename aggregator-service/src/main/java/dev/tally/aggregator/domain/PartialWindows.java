@@ -28,6 +28,11 @@ public final class PartialWindows {
 
     /** A page (or another definition's group) in a window. */
     public record Key(String spec, String pageId, Instant start) {
+        /** Mixed: the default combination collides a lot for neighbouring pages and windows. */
+        @Override
+        public int hashCode() {
+            return Hashing.mix(spec, pageId, start);
+        }
     }
 
     /**

@@ -25,6 +25,10 @@ public final class WindowTotals {
     }
 
     private record Key(String spec, String pageId, Instant start) {
+        @Override
+        public int hashCode() {
+            return Hashing.mix(spec, pageId, start);
+        }
     }
 
     /** A source partition's partial; {@code sourceOffset} is the next offset it covers, or -1 if not known. */

@@ -3,40 +3,90 @@ package dev.tally.aggregator.messaging;
 import dev.tally.aggregator.store.StreamStateRepository;
 import dev.tally.aggregator.store.StreamStateRepository.OutRecord;
 import dev.tally.contracts.Headers;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.kafka.KafkaClientMetrics;
+import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
+import io.smallrye.common.annotation.Identifier;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.MutinyEmitter;
-import io.smallrye.reactive.messaging.kafka.api.OutgoingKafkaRecordMetadata;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import jakarta.annotation.PostConstruct;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.eclipse.microprofile.reactive.messaging.Channel;
-import org.eclipse.microprofile.reactive.messaging.Message;
-import org.eclipse.microprofile.reactive.messaging.OnOverflow;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Publishes committed outbox records (page-partials, page-stats, sessions, clicks.late) and then deletes them.
- * Every derived record is idempotent downstream (a version per key, or a result that is the same each time), so
- * a record published twice, after a crash between the publish and the delete, changes nothing.
+ * Publishes committed outbox records (page-partials, page-stats, group-stats, sessions, clicks.late) and then
+ * deletes them. Every derived record is idempotent downstream (a version per key, or a result that is the same each
+ * time), so a record published twice, after a crash between the publish and the delete, changes nothing.
+ * <p>
+ * A batch can produce tens of thousands of records, so this does without the messaging layer's per-record
+ * machinery: a plain Kafka producer (acks=all, idempotent, so each partition keeps the order records were handed
+ * over in), fed from one dedicated thread (a producer whose buffer is full blocks that thread, never an event
+ * loop), and a batch's send completes when Kafka has acknowledged every record of it.
  */
 @ApplicationScoped
 public class DerivedPublisher {
     private static final Logger LOG = Logger.getLogger(DerivedPublisher.class);
-    /** One channel for every derived topic: each record names its topic (and partition) in its metadata. */
-    public static final String DERIVED = "derived";
+    private static final byte[] SCHEMA_VERSION = "1".getBytes(StandardCharsets.UTF_8);
 
     @Inject
-    @Channel(DERIVED)
-    @OnOverflow(value = OnOverflow.Strategy.BUFFER, bufferSize = 65536)
-    MutinyEmitter<String> derived;
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
+    @Inject
+    MeterRegistry registry;
 
     @Inject
     StreamStateRepository repository;
+
+    private KafkaProducer<String, String> producer;
+    private KafkaClientMetrics metrics;
+    private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
+        Thread thread = new Thread(r, "tally-derived-sender");
+        thread.setDaemon(true);
+        return thread;
+    });
+
+    @PostConstruct
+    void start() {
+        Map<String, Object> config = new HashMap<>();
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.get("bootstrap.servers"));
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, "tally-aggregator-derived");
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        config.put(ProducerConfig.LINGER_MS_CONFIG, 2);
+        config.put(ProducerConfig.BATCH_SIZE_CONFIG, 131072);
+        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
+        producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
+        metrics = new KafkaClientMetrics(producer);
+        metrics.bindTo(registry);
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        sender.shutdown();
+        if (producer != null) {
+            producer.close(Duration.ofSeconds(10));
+            metrics.close();
+        }
+    }
 
     /** Sends the records and waits for Kafka's acknowledgements; the outbox rows are deleted afterwards. */
     public Uni<Void> publish(List<OutRecord> records) {
@@ -49,27 +99,38 @@ public class DerivedPublisher {
                 .onFailure().recoverWithNull());
     }
 
-    /** Sends records that are not in the outbox (watermark heartbeats) and waits for the acknowledgements. */
+    /**
+     * Sends records, in order, and completes once Kafka acknowledged all of them (on the caller's Vert.x context,
+     * if it has one), or fails with the first error.
+     */
     public Uni<Void> send(List<OutRecord> records) {
         if (records.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        List<Uni<Void>> sends = records.stream().map(this::sendOne).toList();
-        return Uni.join().all(sends).andFailFast().replaceWithVoid();
-    }
-
-    private Uni<Void> sendOne(OutRecord record) {
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(Headers.SCHEMA_VERSION, "1".getBytes(StandardCharsets.UTF_8));
-        OutgoingKafkaRecordMetadata.OutgoingKafkaRecordMetadataBuilder<String> metadata =
-                OutgoingKafkaRecordMetadata.<String>builder().withTopic(record.topic()).withHeaders(headers);
-        if (record.key() != null) {
-            metadata.withKey(record.key());
-        }
-        if (record.partition() != null) {
-            metadata.withPartition(record.partition());
-        }
-        return derived.sendMessage(Message.of(record.value()).addMetadata(metadata.build()));
+        CompletableFuture<Void> acknowledged = new CompletableFuture<>();
+        sender.execute(() -> {
+            AtomicInteger remaining = new AtomicInteger(records.size());
+            for (OutRecord record : records) {
+                ProducerRecord<String, String> produced = new ProducerRecord<>(record.topic(), record.partition(),
+                        record.key(), record.value());
+                produced.headers().add(new RecordHeader(Headers.SCHEMA_VERSION, SCHEMA_VERSION));
+                try {
+                    producer.send(produced, (metadata, error) -> {
+                        if (error != null) {
+                            acknowledged.completeExceptionally(error);
+                        } else if (remaining.decrementAndGet() == 0) {
+                            acknowledged.complete(null);
+                        }
+                    });
+                } catch (RuntimeException e) {
+                    acknowledged.completeExceptionally(e);
+                    return;
+                }
+            }
+        });
+        Context context = Vertx.currentContext();
+        Uni<Void> sent = Uni.createFrom().completionStage(acknowledged);
+        return context == null ? sent : sent.emitOn(task -> context.runOnContext(ignored -> task.run()));
     }
 
     /** Publishes what a crashed replica committed but never published. */
