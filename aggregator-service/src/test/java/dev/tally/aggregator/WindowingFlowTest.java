@@ -104,6 +104,8 @@ class WindowingFlowTest {
         assertTrue(metrics.contains("tally_aggregator_watermark_seconds{partition=\""), "a watermark per partition");
         assertTrue(metrics.contains("tally_aggregator_events_late_total"), "late events are counted");
         assertTrue(metrics.contains("tally_aggregator_windows_open{stage=\"stage1\"}"), "open windows");
+        assertTrue(metrics.contains("tally_aggregator_lag{partition=\"0\",stage=\"stage1\"}"),
+                "lag per partition, from the committed offset");
     }
 
     @Test

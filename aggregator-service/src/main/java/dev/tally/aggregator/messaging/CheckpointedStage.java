@@ -158,6 +158,13 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         return offsets;
     }
 
+    /** The next offset to read of each partition owned here, as committed. */
+    Map<Integer, Long> committedOffsets() {
+        Map<Integer, Long> offsets = new java.util.TreeMap<>();
+        states.forEach((partition, state) -> offsets.put(partition, state.committedOffset));
+        return offsets;
+    }
+
     /** Called once a partition's state is restored and its leftovers published, before it is read. */
     void assigned(int partition, S state) {
     }
