@@ -5,7 +5,6 @@ import dev.tally.contracts.WindowResult;
 import dev.tally.view.store.PageWindowRepository;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -13,10 +12,15 @@ import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * Keeps the serving table equal to the newest version of every page-stats key. A record that cannot be read is
- * logged and skipped; a database failure is retried with backoff, holding consumption back.
+ * Keeps the serving table equal to the newest version of every page-stats key. Records come in batches (what one
+ * poll returned); of each key only the newest version is written, all in one statement that changes a row only
+ * if its version is older. A record that cannot be read is logged and skipped; a database failure is retried
+ * with backoff, holding consumption back.
  */
 @ApplicationScoped
 public class PageStatsConsumer {
@@ -40,19 +44,33 @@ public class PageStatsConsumer {
     }
 
     @Incoming(PAGE_STATS)
-    public Uni<Void> consume(String value) {
-        WindowResult result;
-        try {
-            result = json.readValue(value, WindowResult.class);
-        } catch (Exception e) {
-            unreadable.increment();
-            LOG.warnf("a page-stats record is not a window result, skipped: %s", e.getMessage());
-            return Uni.createFrom().voidItem();
+    public Uni<Void> consume(List<String> values) {
+        Map<String, WindowResult> newest = new LinkedHashMap<>();
+        for (String value : values) {
+            WindowResult result;
+            try {
+                result = json.readValue(value, WindowResult.class);
+            } catch (Exception e) {
+                unreadable.increment();
+                LOG.warnf("a page-stats record is not a window result, skipped: %s", e.getMessage());
+                continue;
+            }
+            if (result.pageId() == null || result.window() == null) {
+                unreadable.increment();
+                LOG.warnf("a page-stats record without page_id or window, skipped: %s", value);
+                continue;
+            }
+            newest.merge(result.key(), result, (a, b) -> a.version() >= b.version() ? a : b);
         }
-        return Panache.withTransaction(() -> repository.applyIfNewer(result))
-                .onFailure().invoke(e -> LOG.warnf("applying %s failed, retrying: %s", result.key(), e.toString()))
+        int read = values.size();
+        return repository.applyIfNewer(List.copyOf(newest.values()))
+                .onFailure().invoke(e -> LOG.warnf("applying %d page-stats records failed, retrying: %s",
+                        newest.size(), e.toString()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .invoke(changed -> (changed ? applied : stale).increment())
+                .invoke(changed -> {
+                    applied.increment(changed);
+                    stale.increment(read - changed);
+                })
                 .replaceWithVoid();
     }
 }

@@ -4,43 +4,69 @@ import dev.tally.contracts.WindowResult;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.LockModeType;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Tuple;
+import jakarta.inject.Inject;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.List;
 
 /** Reads and writes the serving table of page-stats. */
 @ApplicationScoped
 public class PageWindowRepository implements PanacheRepositoryBase<PageWindow, String> {
 
+    @Inject
+    Pool pool;
+
     /**
-     * Applies {@code result} only if it is newer than the stored version: redelivered and reordered records
-     * change nothing, so at-least-once delivery has an exactly-once effect. Must run inside a transaction.
+     * Applies each result only if it is newer than the stored version of its key, in one statement: redelivered
+     * and reordered records change nothing, so at-least-once delivery has an exactly-once effect. At most one
+     * result per key.
      *
-     * @return true if the row changed
+     * @return how many rows changed
      */
-    public Uni<Boolean> applyIfNewer(WindowResult result) {
-        return findById(result.key(), LockModeType.PESSIMISTIC_WRITE).flatMap(existing -> {
-            if (existing != null && existing.version >= result.version()) {
-                return Uni.createFrom().item(false);
-            }
-            PageWindow row = existing != null ? existing : new PageWindow();
-            row.pageId = result.pageId();
-            row.windowKind = result.window().kind();
-            row.windowSize = result.window().size();
-            row.windowStart = result.window().start();
-            row.windowEnd = result.window().end();
-            row.views = result.views();
-            row.uniqueUsers = result.uniqueUsers();
-            row.version = result.version();
-            row.isFinal = result.finalResult();
-            row.updatedAt = Instant.now();
-            if (existing != null) {
-                return Uni.createFrom().item(true);
-            }
-            row.resultKey = result.key();
-            return persist(row).replaceWith(true);
-        });
+    public Uni<Integer> applyIfNewer(List<WindowResult> results) {
+        if (results.isEmpty()) {
+            return Uni.createFrom().item(0);
+        }
+        int n = results.size();
+        String[] keys = new String[n];
+        String[] pages = new String[n];
+        String[] kinds = new String[n];
+        String[] sizes = new String[n];
+        OffsetDateTime[] starts = new OffsetDateTime[n];
+        OffsetDateTime[] ends = new OffsetDateTime[n];
+        Long[] views = new Long[n];
+        Long[] users = new Long[n];
+        Long[] versions = new Long[n];
+        Boolean[] finals = new Boolean[n];
+        for (int i = 0; i < n; i++) {
+            WindowResult r = results.get(i);
+            keys[i] = r.key();
+            pages[i] = r.pageId();
+            kinds[i] = r.window().kind();
+            sizes[i] = r.window().size();
+            starts[i] = OffsetDateTime.ofInstant(r.window().start(), ZoneOffset.UTC);
+            ends[i] = OffsetDateTime.ofInstant(r.window().end(), ZoneOffset.UTC);
+            views[i] = r.views();
+            users[i] = r.uniqueUsers();
+            versions[i] = r.version();
+            finals[i] = r.finalResult();
+        }
+        return pool.preparedQuery("INSERT INTO view.page_window (result_key, page_id, window_kind, window_size, "
+                        + "window_start, window_end, views, unique_users, version, is_final, updated_at) "
+                        + "SELECT k, p, wk, ws, st, en, v, u, ver, f, now() FROM unnest($1::text[], $2::text[], "
+                        + "$3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::bigint[], "
+                        + "$9::bigint[], $10::boolean[]) AS r(k, p, wk, ws, st, en, v, u, ver, f) "
+                        + "ON CONFLICT (result_key) DO UPDATE SET views = EXCLUDED.views, "
+                        + "unique_users = EXCLUDED.unique_users, version = EXCLUDED.version, "
+                        + "is_final = EXCLUDED.is_final, updated_at = EXCLUDED.updated_at "
+                        + "WHERE page_window.version < EXCLUDED.version")
+                .execute(Tuple.from(new Object[] {keys, pages, kinds, sizes, starts, ends, views, users, versions,
+                        finals}))
+                .map(rows -> rows.rowCount());
     }
 
     /** The windows of one kind and size of {@code pageId} that start in [from, to), oldest first. */
