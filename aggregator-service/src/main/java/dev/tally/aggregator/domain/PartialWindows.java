@@ -75,6 +75,10 @@ public final class PartialWindows {
     private final Duration outOfOrderness;
     private final int exactLimit;
     private final Map<Key, Partial> open = new HashMap<>();
+    /**
+     * Partials changed since they were last sent: on-update ones are sent at every {@link #drain}, final-only ones
+     * once their window closes in this partition, or at a {@link #flush}.
+     */
     private final Set<Key> changed = new LinkedHashSet<>();
     /** Partials changed since the last checkpoint. */
     private final Set<Key> unsaved = new HashSet<>();
@@ -128,21 +132,50 @@ public final class PartialWindows {
     }
 
     /**
-     * The partials changed since the last call, each with a new version, then forgets the windows that the
-     * watermark has closed (their last update is in this list or an earlier one).
+     * The partials to send now, each with a new version: those of on-update definitions that changed, and those of
+     * final-only definitions whose window the watermark has just closed (sent once, complete for this partition).
+     * Then forgets the windows that the watermark has closed.
      */
     public List<Update> drain() {
         Instant watermark = watermark();
         List<Update> updates = new ArrayList<>(changed.size());
-        for (Key key : changed) {
+        java.util.Iterator<Key> keys = changed.iterator();
+        while (keys.hasNext()) {
+            Key key = keys.next();
             Partial partial = open.get(key);
-            partial.version++;
-            updates.add(new Update(partition, key.pageId(), partial.window, partial.views, partial.users.estimate(),
-                    partial.users.method(), partial.users.relativeError(), partial.valueSum, partial.version));
+            WindowSpec spec = specsByName.get(key.spec());
+            if (spec.emit() == WindowSpec.EmitPolicy.ON_UPDATE || spec.closed(partial.window, watermark)) {
+                updates.add(send(key, partial));
+                keys.remove();
+            }
         }
-        changed.clear();
         removeClosed();
         return updates;
+    }
+
+    /**
+     * Every partial changed since it was last sent, final-only ones too, each with a new version: before the
+     * partition says it is idle, after which stage 2 no longer waits for its watermark to close those windows.
+     */
+    public List<Update> flush() {
+        List<Update> updates = new ArrayList<>(changed.size());
+        for (Key key : changed) {
+            updates.add(send(key, open.get(key)));
+        }
+        changed.clear();
+        return updates;
+    }
+
+    /** True while a final-only partial has changes not sent yet: the partition must not say it is idle. */
+    public boolean pending() {
+        return !changed.isEmpty();
+    }
+
+    private Update send(Key key, Partial partial) {
+        partial.version++;
+        unsaved.add(key);
+        return new Update(partition, key.pageId(), partial.window, partial.views, partial.users.estimate(),
+                partial.users.method(), partial.users.relativeError(), partial.valueSum, partial.version);
     }
 
     private void removeClosed() {
@@ -151,6 +184,7 @@ public final class PartialWindows {
             boolean closed = specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark);
             if (closed) {
                 unsaved.remove(e.getKey()); // gone after a restore too: the watermark closes it again
+                changed.remove(e.getKey());
             }
             return closed;
         });
@@ -172,12 +206,18 @@ public final class PartialWindows {
             out.writeLong(partial.views);
             out.writeLong(partial.version);
             out.writeUTF(partial.valueSum.toString());
+            out.writeBoolean(changed.contains(key));
             partial.users.writeChanges(out);
         }
     }
 
     /** Applies a delta written by {@link #writeChanges} to the state it was written after. */
     public void readChanges(java.io.DataInputStream in) throws java.io.IOException {
+        readChanges(in, true);
+    }
+
+    /** {@link #readChanges(java.io.DataInputStream)}; {@code withPending} is false for deltas of format 2. */
+    public void readChanges(java.io.DataInputStream in, boolean withPending) throws java.io.IOException {
         long max = in.readLong();
         maxEventTime = max == Long.MIN_VALUE ? null : Instant.ofEpochMilli(max);
         int size = in.readInt();
@@ -191,9 +231,15 @@ public final class PartialWindows {
             partial.views = in.readLong();
             partial.version = in.readLong();
             partial.valueSum = new java.math.BigDecimal(in.readUTF());
+            boolean pending = withPending && in.readBoolean();
             partial.users.readChanges(in);
             if (specsByName.containsKey(spec)) {
                 unsaved.add(key);
+                if (pending) {
+                    changed.add(key);
+                } else {
+                    changed.remove(key);
+                }
             } else {
                 open.remove(key); // a definition no longer configured
             }
@@ -225,12 +271,21 @@ public final class PartialWindows {
             out.writeLong(partial.views);
             out.writeLong(partial.version);
             out.writeUTF(partial.valueSum.toString());
+            out.writeBoolean(changed.contains(entry.getKey()));
             partial.users.writeTo(out);
         }
     }
 
     /** Restores a state written by {@link #writeTo}; windows of definitions no longer configured are dropped. */
     public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
+        readFrom(in, true);
+    }
+
+    /**
+     * {@link #readFrom(java.io.DataInputStream)}; {@code withPending} is false for a state of format 2, written
+     * when every partial was sent at every batch (so none is pending).
+     */
+    public void readFrom(java.io.DataInputStream in, boolean withPending) throws java.io.IOException {
         long max = in.readLong();
         maxEventTime = max == Long.MIN_VALUE ? null : Instant.ofEpochMilli(max);
         int size = in.readInt();
@@ -246,11 +301,16 @@ public final class PartialWindows {
             partial.views = in.readLong();
             partial.version = in.readLong();
             partial.valueSum = new java.math.BigDecimal(in.readUTF());
+            boolean pending = withPending && in.readBoolean();
             UniqueCounter users = UniqueCounter.readFrom(in, exactLimit);
             if (specsByName.containsKey(spec)) {
                 Partial restored = new Partial(partial.window, partial.views, partial.version, users);
                 restored.valueSum = partial.valueSum;
-                open.put(new Key(spec, page, start), restored);
+                Key key = new Key(spec, page, start);
+                open.put(key, restored);
+                if (pending) {
+                    changed.add(key);
+                }
             }
         }
     }

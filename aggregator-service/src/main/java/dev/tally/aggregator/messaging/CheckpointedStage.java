@@ -181,6 +181,21 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             byPartition.computeIfAbsent(source.getPartition(), p -> new ArrayList<>())
                     .add(new Read<>(source.getOffset(), parse(record.getPayload(), source)));
         }
+        return oneAtATime(() -> commitRetrying(byPartition))
+                .call(() -> Uni.createFrom().completionStage(batch.ack()));
+    }
+
+    /**
+     * A batch without records for {@code partitions}: commits whatever {@link #process} makes of their states
+     * with nothing new (stage 1 sends the partials it held back, before saying that a partition is idle).
+     */
+    Uni<Void> tick(List<Integer> partitions) {
+        Map<Integer, List<Read<R>>> empty = new LinkedHashMap<>();
+        partitions.forEach(p -> empty.put(p, List.of()));
+        return oneAtATime(() -> commitRetrying(empty));
+    }
+
+    private Uni<Void> commitRetrying(Map<Integer, List<Read<R>>> byPartition) {
         return Uni.createFrom().deferred(() -> attempt(byPartition))
                 .onFailure(StreamStateRepository.FencedException.class).recoverWithUni(e -> {
                     fenced.increment();
@@ -189,8 +204,30 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     return Uni.createFrom().voidItem();
                 })
                 .onFailure().invoke(e -> log.warnf("a %s batch failed, retrying: %s", stage, e.toString()))
-                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .call(() -> Uni.createFrom().completionStage(batch.ack()));
+                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
+    }
+
+    private java.util.concurrent.CompletableFuture<?> last = java.util.concurrent.CompletableFuture
+            .completedFuture(null);
+
+    /**
+     * Runs the batches of the consumer and the ticks of the scheduler one at a time, in the order they come, each
+     * on the Vert.x context it came from: both change the partitions' state.
+     */
+    private synchronized Uni<Void> oneAtATime(java.util.function.Supplier<Uni<Void>> work) {
+        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<?> previous = last;
+        last = done.exceptionally(e -> null);
+        io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+        previous.whenComplete((ignored, error) -> {
+            Runnable run = () -> work.get().subscribe().with(done::complete, done::completeExceptionally);
+            if (context != null) {
+                context.runOnContext(v -> run.run());
+            } else {
+                run.run();
+            }
+        });
+        return Uni.createFrom().completionStage(done);
     }
 
     private Uni<Void> attempt(Map<Integer, List<Read<R>>> byPartition) {
@@ -222,7 +259,10 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             if (state == null) {
                 continue; // not ours (any more): its new owner reads it from its checkpoint
             }
-            read(state);
+            boolean ticked = entry.getValue().isEmpty();
+            if (!ticked) {
+                read(state);
+            }
             List<Read<R>> unread = new ArrayList<>(entry.getValue().size());
             long next = state.committedOffset;
             for (Read<R> read : entry.getValue()) {
@@ -233,7 +273,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     next = Math.max(next, read.offset() + 1);
                 }
             }
-            if (!unread.isEmpty()) {
+            if (!unread.isEmpty() || ticked) {
                 touched.put(entry.getKey(), state);
                 fresh.put(entry.getKey(), unread);
                 nextOffsets.put(entry.getKey(), next);

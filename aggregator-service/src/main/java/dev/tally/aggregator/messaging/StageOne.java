@@ -83,7 +83,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     @Inject
     public StageOne(AggregatorConfig config, MeterRegistry registry) {
-        super(STAGE, 2, "tally.aggregator.events.skipped", registry);
+        super(STAGE, 3, "tally.aggregator.events.skipped", registry);
         this.config = config;
         this.registry = registry;
         this.specs = config.windowSpecs();
@@ -147,8 +147,10 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                     }
                 }
                 List<Read<ClickEvent>> reads = fresh.get(partition);
-                long covered = reads.get(reads.size() - 1).offset() + 1;
-                for (PartialWindows.Update update : state.windows.drain()) {
+                // no records: a tick before the partition says it is idle, which sends what was held back
+                boolean tick = reads.isEmpty();
+                long covered = tick ? state.committedOffset : reads.get(reads.size() - 1).offset() + 1;
+                for (PartialWindows.Update update : tick ? state.windows.flush() : state.windows.drain()) {
                     out.add(partial(update, covered));
                 }
                 if (state.sessions != null) {
@@ -189,8 +191,9 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     /**
      * Sends each partition's watermark to every partition of page-partials, saying whether the partition is idle:
-     * nothing read from it for the idle timeout. Only a live stage 1 says so; a dead one says nothing, and its
-     * partitions keep holding windows back until their new owner catches up.
+     * nothing read from it for the idle timeout, and no final-only partial held back (see {@link #beat}). Only a
+     * live stage 1 says so; a dead one says nothing, and its partitions keep holding windows back until their new
+     * owner catches up.
      */
     private Uni<Void> heartbeat(Map<Integer, Instant> watermarks) {
         List<OutRecord> beats = new ArrayList<>();
@@ -198,7 +201,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         long now = System.currentTimeMillis();
         watermarks.forEach((partition, watermark) -> {
             State state = states.get(partition);
-            boolean idle = state != null && now - state.lastReadMillis >= config.idleTimeout().toMillis();
+            boolean idle = quiet(state, now) && !state.windows.pending();
             String value = write(PagePartial.watermark(partition, watermark, idle));
             for (int target = 0; target < targets; target++) {
                 beats.add(OutRecord.of(Topics.PAGE_PARTIALS, null, target, value));
@@ -213,10 +216,30 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         }));
     }
 
-    /** Keeps stage 2 informed while a partition has nothing new: its watermark, as published. */
+    private boolean quiet(State state, long now) {
+        return state != null && now - state.lastReadMillis >= config.idleTimeout().toMillis();
+    }
+
+    /**
+     * Keeps stage 2 informed while a partition has nothing new: its watermark, as published. A partition that has
+     * gone quiet while holding back final-only partials (their windows not closed by its own watermark yet) first
+     * sends them, committed like any batch; only then may it say it is idle, and stage 2 stop waiting for it.
+     */
     @Scheduled(every = "${tally.aggregator.heartbeat-interval:1s}", delayed = "5s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> beat() {
+        long now = System.currentTimeMillis();
+        List<Integer> holding = new ArrayList<>();
+        states.forEach((partition, state) -> {
+            if (state.watermarkPublished && quiet(state, now) && state.windows.pending()) {
+                holding.add(partition);
+            }
+        });
+        Uni<Void> flushed = holding.isEmpty() ? Uni.createFrom().voidItem() : tick(holding);
+        return flushed.chain(this::beatWatermarks).onFailure().recoverWithNull();
+    }
+
+    private Uni<Void> beatWatermarks() {
         Map<Integer, Instant> watermarks = new HashMap<>();
         states.forEach((partition, state) -> {
             if (state.watermarkPublished) {
@@ -260,9 +283,15 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         }
     }
 
+    /** Format 2 had no pending flag on partials: everything was sent at every batch. */
+    @Override
+    boolean reads(int format) {
+        return format == 2 || format == 3;
+    }
+
     @Override
     void readState(State state, DataInputStream in) throws IOException {
-        state.windows.readFrom(in);
+        state.windows.readFrom(in, formatRead >= 3);
         if (in.readBoolean() && state.sessions != null) {
             state.sessions.readFrom(in);
         }
@@ -279,7 +308,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     @Override
     void readDelta(State state, DataInputStream in) throws IOException {
-        state.windows.readChanges(in);
+        state.windows.readChanges(in, formatRead >= 3);
         if (in.readBoolean() && state.sessions != null) { // last in the delta: unread if no longer configured
             state.sessions.readChanges(in);
         }

@@ -150,7 +150,10 @@ public class StreamStateRepository {
                 .replaceWithVoid();
     }
 
-    /** A delta moves the checkpoint's offset on and is kept beside its snapshot, ordered by that offset. */
+    /**
+     * A delta moves the checkpoint's offset on (or leaves it, for a batch without records) and is kept beside its
+     * snapshot, numbered in order; the checkpoint's row is locked, so no other writer numbers at the same time.
+     */
     private static Uni<Void> writeDeltas(SqlConnection conn, String stage, List<PartitionCommit> commits) {
         List<PartitionCommit> deltas = commits.stream().filter(c -> !c.full()).toList();
         if (deltas.isEmpty()) {
@@ -161,10 +164,10 @@ public class StreamStateRepository {
                 .executeBatch(deltas.stream().map(c -> Tuple.tuple().addString(stage).addInteger(c.partition())
                         .addLong(c.nextOffset()).addOffsetDateTime(time(c.watermark()))).toList())
                 .flatMap(done -> conn.preparedQuery("INSERT INTO aggregator.checkpoint_delta (stage, partition, "
-                                + "seq, data) VALUES ($1, $2, $3, $4)")
+                                + "seq, data) SELECT $1, $2, coalesce(max(seq), 0) + 1, $3 "
+                                + "FROM aggregator.checkpoint_delta WHERE stage = $1 AND partition = $2")
                         .executeBatch(deltas.stream().map(c -> Tuple.tuple().addString(stage)
-                                .addInteger(c.partition()).addLong(c.nextOffset())
-                                .addBuffer(Buffer.buffer(c.state()))).toList()))
+                                .addInteger(c.partition()).addBuffer(Buffer.buffer(c.state()))).toList()))
                 .replaceWithVoid();
     }
 

@@ -141,6 +141,12 @@ class OrderIndependenceTest {
             }
         }
         for (int p = 0; p < partitions; p++) {
+            // the input is over: each partition goes idle, sending the final-only partials it held back first
+            List<PartialWindows.Update> held = stage1.get(p).flush();
+            java.util.Collections.shuffle(held, random);
+            inFlight.get(p).addAll(held);
+        }
+        for (int p = 0; p < partitions; p++) {
             while (!inFlight.get(p).isEmpty()) {
                 deliver(stage2, p, inFlight.get(p).poll());
             }
