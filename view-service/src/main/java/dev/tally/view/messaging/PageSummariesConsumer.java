@@ -12,6 +12,7 @@ import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -54,7 +55,8 @@ public class PageSummariesConsumer {
     }
 
     @Incoming(PAGE_SUMMARIES)
-    public Uni<Void> consume(String value) {
+    public Uni<Void> consume(ConsumerRecord<String, String> kafkaRecord) {
+        String value = kafkaRecord.value();
         DailySummary record;
         try {
             record = json.readValue(value, DailySummary.class);
@@ -75,6 +77,8 @@ public class PageSummariesConsumer {
                         record.runId(), e.toString()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
                 .invoke(result -> applied.get(result.outcome()).increment())
+                .invoke(result -> LOG.debugf("page-summaries %d@%d, run %s, %s: %s", kafkaRecord.partition(),
+                        kafkaRecord.offset(), record.runId(), record.key(), result.outcome().label()))
                 .call(result -> {
                     if (!result.switched()) {
                         return Uni.createFrom().voidItem();
