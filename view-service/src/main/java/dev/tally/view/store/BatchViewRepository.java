@@ -9,6 +9,7 @@ import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.persistence.LockModeType;
 
+import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
@@ -26,7 +27,7 @@ import java.util.Optional;
 public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, String> {
 
     /** Stores one row of a run, unless the run lost to a newer one; the run is served once it is complete. */
-    public Uni<BatchApply> applyRow(DailySummary row, java.time.Duration keepSuperseded) {
+    public Uni<BatchApply> applyRow(DailySummary row, Duration keepSuperseded) {
         return lockRun(row.runId()).chain(run -> {
             if (run.retired()) {
                 return Uni.createFrom().item(new BatchApply(BatchApply.Outcome.RETIRED_RUN, false));
@@ -50,7 +51,7 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
     }
 
     /** Records the end of a run (once); the run is served once it is complete and newer than the served one. */
-    public Uni<BatchApply> applyRunEnd(DailySummary end, String horizonJson, java.time.Duration keepSuperseded) {
+    public Uni<BatchApply> applyRunEnd(DailySummary end, String horizonJson, Duration keepSuperseded) {
         return lockRun(end.runId()).chain(run -> {
             if (run.retired()) {
                 return Uni.createFrom().item(new BatchApply(BatchApply.Outcome.RETIRED_RUN, false));
@@ -89,7 +90,7 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
      *
      * @return true if the served run changed
      */
-    Uni<Boolean> chooseServedRun(java.time.Duration keepSuperseded) {
+    Uni<Boolean> chooseServedRun(Duration keepSuperseded) {
         return getSession().chain(session -> session.flush()
                 .chain(() -> session.find(ServingState.class, ServingState.ID, LockModeType.PESSIMISTIC_WRITE))
                 .chain(pointer -> list("state in ?1", List.of(BatchRun.ENDED, BatchRun.CURRENT))
@@ -130,7 +131,7 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
      *
      * @return how many rows were deleted
      */
-    public Uni<Integer> dropRetiredRows(java.time.Duration keep) {
+    public Uni<Integer> dropRetiredRows(Duration keep) {
         OffsetDateTime cutoff = OffsetDateTime.ofInstant(Instant.now().minus(keep), ZoneOffset.UTC);
         return getSession().chain(session -> session.flush().chain(() -> session.createNativeQuery("""
                         with gone as (
