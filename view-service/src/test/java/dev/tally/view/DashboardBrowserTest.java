@@ -63,7 +63,8 @@ class DashboardBrowserTest {
             // no batch run covers November 2026 in this module's tests
             String layers = browser.text("#layers");
             assertTrue(layers.equals("No batch run yet: every day from the stream.")
-                    || layers.matches("Days up to 2026-(0[1-9]|10)-\\d\\d from batch run \\S+; later days from the stream\\."),
+                    || layers.matches("Days up to 2026-(0[1-9]|10)-\\d\\d from batch run \\S+;"
+                            + " later days from the stream\\."),
                     layers);
 
             // a range the API refuses shows the API's reason, not a broken page

@@ -25,7 +25,8 @@ public final class LambdaMerge {
 
     /** Whether {@code day} (a UTC day) ends at or before {@code completeUntil}. */
     public static boolean covered(LocalDate day, Instant completeUntil) {
-        return completeUntil != null && !day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().isAfter(completeUntil);
+        return completeUntil != null
+                && !day.plusDays(1).atStartOfDay(ZoneOffset.UTC).toInstant().isAfter(completeUntil);
     }
 
     /**

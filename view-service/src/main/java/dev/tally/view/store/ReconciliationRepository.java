@@ -58,7 +58,8 @@ public class ReconciliationRepository {
         String sql = keys(scope, params) + """
                 select page_id, to_char(day, 'YYYY-MM-DD'), bv, bu, sv, su, sf from k
                 """ + (differingOnly
-                ? "where bv is null or sv is null or bv <> sv or bu <> su\n" : "") + "order by page_id, day limit :limit";
+                ? "where bv is null or sv is null or bv <> sv or bu <> su\n" : "")
+                + "order by page_id, day limit :limit";
         params.put("limit", limit);
         return Panache.getSession().chain(session -> {
             var query = session.createNativeQuery(sql, Object[].class);
