@@ -56,8 +56,9 @@ final class TallyClient {
     }
 
     /**
-     * {@code GET /api/pages/{pageId}/summary?from&to}, as the counts per day. Anything but a 200 with one well-formed
-     * object per day of this page is an {@link AssertionError} that says what came back.
+     * {@code GET /api/pages/{pageId}/summary?from&to}, as the counts per day (whichever layer each comes from).
+     * Anything but a 200 whose {@code days} hold one well-formed object per day of this page is an
+     * {@link AssertionError} that says what came back.
      */
     SortedMap<LocalDate, ExpectedCounts.Day> summary(String pageId, LocalDate from, LocalDate to) {
         URI uri = view.resolve("/api/pages/" + URLEncoder.encode(pageId, StandardCharsets.UTF_8) + "/summary?from="
@@ -77,12 +78,12 @@ final class TallyClient {
         }
         JsonNode days;
         try {
-            days = JSON.readTree(response.body());
+            days = JSON.readTree(response.body()).path("days");
         } catch (IOException e) {
             throw new AssertionError("GET " + uri + " answered something that is not JSON: " + response.body());
         }
-        if (days == null || !days.isArray()) {
-            throw new AssertionError("GET " + uri + " answered something that is not an array: " + response.body());
+        if (!days.isArray()) {
+            throw new AssertionError("GET " + uri + " answered no array of days: " + response.body());
         }
         SortedMap<LocalDate, ExpectedCounts.Day> counts = new TreeMap<>();
         for (JsonNode day : days) {

@@ -55,6 +55,26 @@ public final class KafkaTestClient implements AutoCloseable {
     }
 
     /**
+     * Sends {@code value} as JSON to every partition of {@code topic}, as a producer does with a marker that each
+     * partition's reader must see (a batch run's end on {@code page-summaries}), and waits for the acknowledgements.
+     */
+    public List<RecordMetadata> sendToEveryPartition(String topic, String key, Object value) {
+        try {
+            String json = value instanceof String s ? s : JSON.writeValueAsString(value);
+            List<RecordMetadata> sent = new ArrayList<>();
+            for (var partition : producer.partitionsFor(topic)) {
+                sent.add(producer.send(new ProducerRecord<>(topic, partition.partition(), key, json)).get());
+            }
+            return sent;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } catch (ExecutionException | com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("cannot send to " + topic, e);
+        }
+    }
+
+    /**
      * Reads {@code topic} from the beginning until {@code until} holds for the records read so far, or the
      * timeout passes; returns what was read either way, for the test to assert on.
      */

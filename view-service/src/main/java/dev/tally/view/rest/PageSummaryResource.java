@@ -1,6 +1,12 @@
 package dev.tally.view.rest;
 
 import dev.tally.contracts.Problem;
+import dev.tally.view.domain.DayCounts;
+import dev.tally.view.domain.LambdaMerge;
+import dev.tally.view.domain.ServedDay;
+import dev.tally.view.store.BatchRun;
+import dev.tally.view.store.BatchViewRepository;
+import dev.tally.view.store.PageWindow;
 import dev.tally.view.store.PageWindowRepository;
 import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
@@ -15,17 +21,26 @@ import jakarta.ws.rs.core.Response;
 
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 
-/** {@code GET /api/pages/{pageId}/summary}: views and unique users of a page per UTC day. */
+/**
+ * {@code GET /api/pages/{pageId}/summary}: views and unique users of a page per UTC day, Lambda style: the days the
+ * served batch run covers completely from the batch view, the others from the stream's 1-day windows.
+ */
 @Path("/api/pages/{pageId}/summary")
 public class PageSummaryResource {
     /** The longest range one request may ask for. */
     static final int MAX_DAYS = 366;
 
     @Inject
-    PageWindowRepository repository;
+    PageWindowRepository windows;
+
+    @Inject
+    BatchViewRepository batch;
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
@@ -35,38 +50,55 @@ public class PageSummaryResource {
         LocalDate fromDate;
         LocalDate toDate;
         try {
-            fromDate = date("from", from);
-            toDate = date("to", to);
-        } catch (IllegalArgumentException e) {
-            return Uni.createFrom().item(bad(e.getMessage()));
+            fromDate = QueryParams.date("from", from);
+            toDate = QueryParams.date("to", to);
+        } catch (QueryParams.Invalid e) {
+            return Uni.createFrom().item(QueryParams.bad(e.getMessage()));
         }
         if (toDate.isBefore(fromDate)) {
-            return Uni.createFrom().item(bad("'to' (" + toDate + ") is before 'from' (" + fromDate + ")"));
+            return Uni.createFrom().item(QueryParams.bad("'to' (" + toDate + ") is before 'from' (" + fromDate + ")"));
         }
         if (ChronoUnit.DAYS.between(fromDate, toDate) >= MAX_DAYS) {
-            return Uni.createFrom().item(bad("ask for at most " + MAX_DAYS + " days at a time"));
+            return Uni.createFrom().item(QueryParams.bad("ask for at most " + MAX_DAYS + " days at a time"));
         }
-        return repository.windows(pageId, "tumbling", "P1D", fromDate.atStartOfDay().toInstant(ZoneOffset.UTC),
-                        toDate.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC))
-                .map(rows -> Response.ok(rows.stream().map(row -> new DailySummaryRow(row.pageId,
-                        LocalDate.ofInstant(row.windowStart, ZoneOffset.UTC), row.views, row.uniqueUsers)).toList())
-                        .build());
+        // the served run is looked up once, so that every day of one answer comes from the same run
+        return batch.served().chain(run -> batchRows(run, pageId, fromDate, toDate)
+                .chain(rows -> speedWindows(run, pageId, fromDate, toDate)
+                        .map(speed -> {
+                            List<ServedDay> days = LambdaMerge.merge(fromDate, toDate,
+                                    run == null ? null : run.completeUntil, byDate(rows), byDate(
+                                            speed.stream().map(PageSummaryResource::counts).toList()));
+                            return Response.ok(new PageSummary(pageId, fromDate, toDate, BatchRunRef.of(run),
+                                    days.stream().map(day -> new DailySummaryRow(pageId, day.date(), day.views(),
+                                            day.uniqueUsers(), day.layer().label(), day.isFinal())).toList())).build();
+                        })));
     }
 
-    private static LocalDate date(String name, String value) {
-        if (value == null || value.isBlank()) {
-            throw new IllegalArgumentException("query parameter '" + name + "' is required, as YYYY-MM-DD");
+    private Uni<List<DayCounts>> batchRows(BatchRun run, String pageId, LocalDate from, LocalDate to) {
+        LocalDate last = run == null ? null : LambdaMerge.lastCoveredDay(run.completeUntil);
+        if (last == null || last.isBefore(from)) {
+            return Uni.createFrom().item(List.of());
         }
-        try {
-            return LocalDate.parse(value);
-        } catch (DateTimeParseException e) {
-            throw new IllegalArgumentException("query parameter '" + name + "' must be a date as YYYY-MM-DD, not '"
-                    + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
-        }
+        return batch.rows(run.runId, pageId, from, last.isBefore(to) ? last : to);
     }
 
-    private static Response bad(String detail) {
-        return Response.status(400).type(Problem.MEDIA_TYPE)
-                .entity(Problem.of("invalid-query", "Invalid query", 400, detail)).build();
+    /** The speed layer's 1-day windows of the days the run does not cover. */
+    private Uni<List<PageWindow>> speedWindows(BatchRun run, String pageId, LocalDate from, LocalDate to) {
+        LocalDate last = run == null ? null : LambdaMerge.lastCoveredDay(run.completeUntil);
+        LocalDate first = last != null && !last.isBefore(from) ? last.plusDays(1) : from;
+        if (first.isAfter(to)) {
+            return Uni.createFrom().item(List.of());
+        }
+        return windows.windows(pageId, "tumbling", "P1D", first.atStartOfDay().toInstant(ZoneOffset.UTC),
+                to.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC));
+    }
+
+    private static DayCounts counts(PageWindow window) {
+        return new DayCounts(LocalDate.ofInstant(window.windowStart, ZoneOffset.UTC), window.views,
+                window.uniqueUsers, window.isFinal);
+    }
+
+    private static Map<LocalDate, DayCounts> byDate(List<DayCounts> days) {
+        return days.stream().collect(Collectors.toMap(DayCounts::date, Function.identity(), (a, b) -> b));
     }
 }
