@@ -106,6 +106,7 @@ class WindowingFlowTest {
         assertTrue(metrics.contains("tally_aggregator_windows_open{stage=\"stage1\"}"), "open windows");
         assertTrue(metrics.contains("tally_aggregator_lag{partition=\"0\",stage=\"stage1\"}"),
                 "lag per partition, from the committed offset");
+        assertTrue(metrics.contains("tally_aggregator_batch_records_count{stage=\"stage1\"}"), "batch sizes");
     }
 
     @Test

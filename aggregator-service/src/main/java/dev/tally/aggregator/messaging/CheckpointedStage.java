@@ -84,6 +84,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private final Counter redelivered;
     private final Counter fenced;
     private final Timer commitLatency;
+    private final io.micrometer.core.instrument.DistributionSummary batchSize;
 
     @Inject
     StreamStateRepository repository;
@@ -105,6 +106,9 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         this.redelivered = registry.counter(skippedMetric, "reason", "already-read");
         this.fenced = registry.counter("tally.aggregator.partitions.fenced", "stage", stage);
         this.commitLatency = Timer.builder("tally.aggregator.batch.commit").tag("stage", stage)
+                .publishPercentiles(0.5, 0.99).register(registry);
+        this.batchSize = io.micrometer.core.instrument.DistributionSummary.builder("tally.aggregator.batch.records")
+                .description("records of a batch not read before").tag("stage", stage)
                 .publishPercentiles(0.5, 0.99).register(registry);
     }
 
@@ -280,6 +284,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             }
         }
         redelivered.increment(skipped);
+        batchSize.record(fresh.values().stream().mapToInt(List::size).sum());
         if (touched.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
