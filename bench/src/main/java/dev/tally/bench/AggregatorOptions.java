@@ -31,6 +31,33 @@ record AggregatorOptions(long events, int partitions, int users, int pages, Dura
             """;
 
     static AggregatorOptions parse(String[] args) {
+        Parsed f = new Parsed();
+        BenchOptions.eachFlag(args, java.util.Set.of("--jfr", "--no-results"), (flag, value) -> {
+            switch (flag) {
+                case "--jfr" -> f.jfr = true;
+                case "--no-results" -> f.write = false;
+                case "--events" -> f.events = BenchOptions.between(flag, value, 1, 1_000_000_000L);
+                case "--partitions" -> f.partitions = (int) BenchOptions.between(flag, value, 1, 256);
+                case "--users" -> f.users = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                case "--pages" -> f.pages = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                case "--event-minutes" -> f.eventMinutes = BenchOptions.between(flag, value, 1, 60 * 24 * 20);
+                case "--settle" -> f.settle = BenchOptions.between(flag, value, 1, 600);
+                case "--time-limit" -> f.timeLimit = BenchOptions.between(flag, value, 10, 7200);
+                case "--quiet-wait" -> f.quietWait = BenchOptions.between(flag, value, 0, 3600);
+                case "--idle-timeout" -> {
+                    Duration.parse(value);
+                    f.idle = value;
+                }
+                default -> throw new IllegalArgumentException("unknown flag " + flag);
+            }
+        });
+        return new AggregatorOptions(f.events, f.partitions, f.users, f.pages, Duration.ofMinutes(f.eventMinutes),
+                Duration.ofSeconds(f.settle), Duration.ofSeconds(f.timeLimit), Duration.ofSeconds(f.quietWait), f.idle,
+                f.jfr, f.write);
+    }
+
+    /** The flags as they are read, with the defaults of a full run. */
+    private static final class Parsed {
         long events = 1_000_000;
         int partitions = 8;
         int users = 100_000;
@@ -40,44 +67,8 @@ record AggregatorOptions(long events, int partitions, int users, int pages, Dura
         long timeLimit = 900;
         long quietWait = 300;
         String idle = "PT3S";
-        boolean jfr = false;
+        boolean jfr;
         boolean write = true;
-        for (int i = 0; i < args.length; i++) {
-            String flag = args[i];
-            if (flag.equals("--jfr")) {
-                jfr = true;
-                continue;
-            }
-            if (flag.equals("--no-results")) {
-                write = false;
-                continue;
-            }
-            if (flag.equals("-h") || flag.equals("--help")) {
-                throw new IllegalArgumentException("");
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(flag + " needs a value");
-            }
-            String value = args[++i];
-            switch (flag) {
-                case "--events" -> events = BenchOptions.between(flag, value, 1, 1_000_000_000L);
-                case "--partitions" -> partitions = (int) BenchOptions.between(flag, value, 1, 256);
-                case "--users" -> users = (int) BenchOptions.between(flag, value, 1, 100_000_000);
-                case "--pages" -> pages = (int) BenchOptions.between(flag, value, 1, 100_000_000);
-                case "--event-minutes" -> eventMinutes = BenchOptions.between(flag, value, 1, 60 * 24 * 20);
-                case "--settle" -> settle = BenchOptions.between(flag, value, 1, 600);
-                case "--time-limit" -> timeLimit = BenchOptions.between(flag, value, 10, 7200);
-                case "--quiet-wait" -> quietWait = BenchOptions.between(flag, value, 0, 3600);
-                case "--idle-timeout" -> {
-                    Duration.parse(value);
-                    idle = value;
-                }
-                default -> throw new IllegalArgumentException("unknown flag " + flag);
-            }
-        }
-        return new AggregatorOptions(events, partitions, users, pages, Duration.ofMinutes(eventMinutes),
-                Duration.ofSeconds(settle), Duration.ofSeconds(timeLimit), Duration.ofSeconds(quietWait), idle, jfr,
-                write);
     }
 
     /** The flags that reproduce this run, every one spelled out so that later defaults cannot change it. */

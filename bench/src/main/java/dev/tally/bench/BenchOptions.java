@@ -38,23 +38,15 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
     }
 
     static BenchOptions parse(String[] args) {
-        BenchOptions o = defaults();
-        for (int i = 0; i < args.length; i++) {
-            String flag = args[i];
+        BenchOptions[] o = {defaults()};
+        eachFlag(args, java.util.Set.of("--jfr", "--no-results"), (flag, value) -> {
             switch (flag) {
-                case "--jfr" -> o = o.with(b -> b.jfr = true);
-                case "--no-results" -> o = o.with(b -> b.writeResults = false);
-                case "-h", "--help" -> throw new IllegalArgumentException("");
-                default -> {
-                    if (i + 1 >= args.length) {
-                        throw new IllegalArgumentException(flag + " needs a value");
-                    }
-                    String value = args[++i];
-                    o = o.with(b -> b.set(flag, value));
-                }
+                case "--jfr" -> o[0] = o[0].with(b -> b.jfr = true);
+                case "--no-results" -> o[0] = o[0].with(b -> b.writeResults = false);
+                default -> o[0] = o[0].with(b -> b.set(flag, value));
             }
-        }
-        return o;
+        });
+        return o[0];
     }
 
     /** The flags that reproduce this run, every one spelled out so that later defaults cannot change it. */
@@ -153,6 +145,32 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
         String home = System.getProperty("tally.home");
         return home != null ? Path.of(home).toAbsolutePath().normalize()
                 : Path.of("").toAbsolutePath().getParent();
+    }
+
+    /** What a benchmark does with one flag: a switch (value null) or a flag with its value. */
+    interface Flag {
+        void take(String flag, String value);
+    }
+
+    /**
+     * Walks {@code args}: each of {@code switches} alone, every other flag with the value after it. {@code -h} and
+     * {@code --help} end it with an empty message (the caller prints its usage); a flag without its value, with a
+     * message that names it. Shared by every benchmark.
+     */
+    static void eachFlag(String[] args, java.util.Set<String> switches, Flag flag) {
+        for (int i = 0; i < args.length; i++) {
+            String name = args[i];
+            if (name.equals("-h") || name.equals("--help")) {
+                throw new IllegalArgumentException("");
+            }
+            if (switches.contains(name)) {
+                flag.take(name, null);
+            } else if (i + 1 >= args.length) {
+                throw new IllegalArgumentException(name + " needs a value");
+            } else {
+                flag.take(name, args[++i]);
+            }
+        }
     }
 
     /** A whole-number flag value within bounds, or an error that names the flag; shared by every benchmark. */

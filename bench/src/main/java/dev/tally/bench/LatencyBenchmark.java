@@ -68,6 +68,27 @@ public final class LatencyBenchmark {
                 """;
 
         static Options parse(String[] args) {
+            Parsed f = new Parsed();
+            BenchOptions.eachFlag(args, java.util.Set.of("--no-results"), (flag, value) -> {
+                switch (flag) {
+                    case "--no-results" -> f.write = false;
+                    case "--rate" -> f.rate = (int) BenchOptions.between(flag, value, 1, 1_000_000);
+                    case "--batch" -> f.batch = (int) BenchOptions.between(flag, value, 1, 1000);
+                    case "--warmup" -> f.warmup = BenchOptions.between(flag, value, 0, 3600);
+                    case "--seconds" -> f.seconds = BenchOptions.between(flag, value, 1, 3600);
+                    case "--probes" -> f.probes = (int) BenchOptions.between(flag, value, 1, 100);
+                    case "--partitions" -> f.partitions = (int) BenchOptions.between(flag, value, 1, 256);
+                    case "--users" -> f.users = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                    case "--pages" -> f.pages = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                    default -> throw new IllegalArgumentException("unknown flag " + flag);
+                }
+            });
+            return new Options(f.rate, f.batch, Duration.ofSeconds(f.warmup), Duration.ofSeconds(f.seconds),
+                    f.probes, f.partitions, f.users, f.pages, f.write);
+        }
+
+        /** The flags as they are read, with the defaults of a full run. */
+        private static final class Parsed {
             int rate = 10_000;
             int batch = 100;
             long warmup = 20;
@@ -77,33 +98,6 @@ public final class LatencyBenchmark {
             int users = 100_000;
             int pages = 1_000;
             boolean write = true;
-            for (int i = 0; i < args.length; i++) {
-                String flag = args[i];
-                if (flag.equals("--no-results")) {
-                    write = false;
-                    continue;
-                }
-                if (flag.equals("-h") || flag.equals("--help")) {
-                    throw new IllegalArgumentException("");
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException(flag + " needs a value");
-                }
-                String value = args[++i];
-                switch (flag) {
-                    case "--rate" -> rate = (int) BenchOptions.between(flag, value, 1, 1_000_000);
-                    case "--batch" -> batch = (int) BenchOptions.between(flag, value, 1, 1000);
-                    case "--warmup" -> warmup = BenchOptions.between(flag, value, 0, 3600);
-                    case "--seconds" -> seconds = BenchOptions.between(flag, value, 1, 3600);
-                    case "--probes" -> probes = (int) BenchOptions.between(flag, value, 1, 100);
-                    case "--partitions" -> partitions = (int) BenchOptions.between(flag, value, 1, 256);
-                    case "--users" -> users = (int) BenchOptions.between(flag, value, 1, 100_000_000);
-                    case "--pages" -> pages = (int) BenchOptions.between(flag, value, 1, 100_000_000);
-                    default -> throw new IllegalArgumentException("unknown flag " + flag);
-                }
-            }
-            return new Options(rate, batch, Duration.ofSeconds(warmup), Duration.ofSeconds(seconds), probes,
-                    partitions, users, pages, write);
         }
 
         String flags() {
