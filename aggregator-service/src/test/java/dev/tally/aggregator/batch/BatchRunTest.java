@@ -1,6 +1,7 @@
 package dev.tally.aggregator.batch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.tally.aggregator.archive.ArchiveFiles;
 import dev.tally.contracts.ClickEvent;
 import dev.tally.contracts.Problem;
 import dev.tally.contracts.Topics;
@@ -14,6 +15,11 @@ import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,11 +39,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A batch run over the real {@code clicks} topic, through the real AMQP queue and PostgreSQL: it counts every
  * event id once, dates events by their UTC day, gives byte-identical summaries when run twice over the same log,
- * publishes its rows and a run-end record on every partition of {@code page-summaries}, and answers a 404 problem
- * for a run that does not exist.
+ * publishes its rows and a run-end record on every partition of {@code page-summaries}, equals byte for byte
+ * {@code ./tally batch} over the archiver's files of the same log, and answers a 404 problem for a run that does
+ * not exist.
  */
 @QuarkusTest
 @QuarkusTestResource(TallyStackResource.class)
+@QuarkusTestResource(ArchiveDirResource.class)
 @Order(5)
 class BatchRunTest {
     private static final Duration RUN_TIMEOUT = Duration.ofSeconds(90);
@@ -88,6 +96,17 @@ class BatchRunTest {
             assertEquals(1.0, partition.get("progress").asDouble());
         }
 
+        // the archiver's files of the same log, read by ./tally batch's job, give the same bytes
+        Map<Integer, Long> horizon = new TreeMap<>();
+        status.get("horizon").fields().forEachRemaining(e -> horizon.put(Integer.parseInt(e.getKey()),
+                e.getValue().asLong()));
+        Path archived = archiveUpTo(horizon);
+        Path fromFiles = archived.resolveSibling(archived.getFileName() + ".json");
+        DailySummaryJob.Report report = new DailySummaryJob(new PrintStream(new ByteArrayOutputStream(), true,
+                StandardCharsets.UTF_8)).run(archived, fromFiles);
+        assertEquals(status.get("events_counted").asLong(), report.events());
+        assertArrayEquals(firstSummary, Files.readAllBytes(fromFiles), "files and Kafka give the same bytes");
+
         String second = runToCompletion();
         assertArrayEquals(firstSummary, summary(second), "the same log gives the same bytes");
 
@@ -134,6 +153,33 @@ class BatchRunTest {
         assertTrue(bad.contentType().startsWith(Problem.MEDIA_TYPE), bad.contentType());
         assertEquals(Problem.TYPE_BASE + "invalid-parameter",
                 KafkaTestClient.JSON.readTree(bad.asString()).get("type").asText());
+    }
+
+    /**
+     * Waits until the archive has closed files up to the horizon, and copies those files (and no later ones) to a
+     * folder of their own; checks that they hold every offset below the horizon exactly once.
+     */
+    private static Path archiveUpTo(Map<Integer, Long> horizon) throws Exception {
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> {
+            Map<Integer, Long> covered = new TreeMap<>();
+            for (ArchiveFiles.Closed file : ArchiveFiles.closed(ArchiveDirResource.DIR)) {
+                covered.merge(file.partition(), file.last() + 1, Math::max);
+            }
+            return horizon.entrySet().stream().allMatch(e -> e.getValue() == 0
+                    || covered.getOrDefault(e.getKey(), 0L) >= e.getValue());
+        });
+        Path copy = Files.createDirectories(Path.of("target", "archive-check-" + UUID.randomUUID()));
+        Map<Integer, Long> next = new TreeMap<>();
+        for (ArchiveFiles.Closed file : ArchiveFiles.closed(ArchiveDirResource.DIR)) {
+            if (file.last() < horizon.get(file.partition())) {
+                assertEquals(next.getOrDefault(file.partition(), 0L), file.first(), "no gap, no overlap: " + file);
+                next.put(file.partition(), file.last() + 1);
+                Files.copy(file.path(), copy.resolve(file.path().getFileName()));
+            }
+        }
+        horizon.forEach((partition, end) -> assertEquals(end, next.getOrDefault(partition, 0L),
+                "partition " + partition + " archived exactly up to the horizon"));
+        return copy;
     }
 
     /** Starts a run and waits until it is completed; returns its id. */
