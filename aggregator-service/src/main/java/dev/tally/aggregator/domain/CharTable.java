@@ -21,9 +21,12 @@ public final class CharTable {
     private int[] starts = new int[64];
     /** Characters, shifted left by one; the low bit says how they are stored (LATIN1 or UTF16). */
     private int[] lengths = new int[64];
-    private int[] hashes = new int[64];
-    /** id + 1 per slot, 0 when empty; its length is a power of two, at most half full. */
-    private int[] slots = new int[128];
+    /**
+     * Per slot, the string's hash in the high half and its id + 1 in the low half, 0 when empty: a probe compares
+     * hashes without leaving the slot array (one cache miss per lookup in a table of millions). A power of two, at
+     * most half full.
+     */
+    private long[] slots = new long[128];
     private int size;
 
     /** How many distinct strings it holds; ids run from 0 to size - 1. */
@@ -37,18 +40,20 @@ public final class CharTable {
         int mask = slots.length - 1;
         int slot = hash & mask;
         while (true) {
-            int entry = slots[slot];
+            long entry = slots[slot];
             if (entry == 0) {
                 break;
             }
-            int id = entry - 1;
-            if (hashes[id] == hash && equalsStored(id, chars, offset, length)) {
-                return id;
+            if ((int) (entry >>> 32) == hash) {
+                int id = (int) entry - 1;
+                if (equalsStored(id, chars, offset, length)) {
+                    return id;
+                }
             }
             slot = (slot + 1) & mask;
         }
         int id = add(chars, offset, length, hash);
-        slots[slot] = id + 1;
+        slots[slot] = ((long) hash << 32) | (id + 1L);
         if (size * 2 > slots.length) {
             rehash();
         }
@@ -107,11 +112,9 @@ public final class CharTable {
             int grown = size * 2;
             starts = Arrays.copyOf(starts, grown);
             lengths = Arrays.copyOf(lengths, grown);
-            hashes = Arrays.copyOf(hashes, grown);
         }
         starts[size] = start;
         lengths[size] = (length << 1) | (latin1 ? LATIN1 : UTF16);
-        hashes[size] = hash;
         return size++;
     }
 
@@ -138,14 +141,16 @@ public final class CharTable {
     }
 
     private void rehash() {
-        int[] grown = new int[slots.length * 2];
+        long[] grown = new long[slots.length * 2];
         int mask = grown.length - 1;
-        for (int id = 0; id < size; id++) {
-            int slot = hashes[id] & mask;
-            while (grown[slot] != 0) {
-                slot = (slot + 1) & mask;
+        for (long entry : slots) {
+            if (entry != 0) {
+                int slot = (int) (entry >>> 32) & mask;
+                while (grown[slot] != 0) {
+                    slot = (slot + 1) & mask;
+                }
+                grown[slot] = entry;
             }
-            grown[slot] = id + 1;
         }
         slots = grown;
     }

@@ -1,54 +1,47 @@
 package dev.tally.aggregator.domain;
 
+import java.util.Arrays;
+
 /**
- * A set of non-negative ints (user ids from a {@link CharTable}): the exact distinct users of one page on one day,
- * at about 8 bytes per user instead of a boxed entry in a {@code HashSet}.
+ * The exact distinct users of one page on one day, as user ids from a {@link CharTable}. Adding appends to an
+ * array, and the distinct count sorts it once and drops the repeats: with thousands of keys and millions of
+ * users, appending touches memory in order where a hash set would miss the cache on nearly every add. It holds at
+ * most one int per view until {@link #size()} compacts it.
  */
 final class IntSet {
-    /** value + 1 per slot, 0 when empty; a power of two, at most half full. */
-    private int[] slots = new int[8];
-    private int size;
+    private int[] values = new int[8];
+    private int length;
+    private int sortedDistinct;
 
-    /** Adds {@code value} (≥ 0); true if it was not there. */
-    boolean add(int value) {
-        int stored = value + 1;
-        int mask = slots.length - 1;
-        int slot = mix(value) & mask;
-        while (slots[slot] != 0) {
-            if (slots[slot] == stored) {
-                return false;
+    void add(int value) {
+        if (length == values.length) {
+            if (sortedDistinct < length) {
+                compact(); // repeats first: the array then grows only with distinct users
             }
-            slot = (slot + 1) & mask;
+            if (length * 2 > values.length) {
+                values = Arrays.copyOf(values, values.length * 2);
+            }
         }
-        slots[slot] = stored;
-        size++;
-        if (size * 2 > slots.length) {
-            grow();
-        }
-        return true;
+        values[length++] = value;
     }
 
+    /** How many distinct values were added. */
     int size() {
-        return size;
+        if (sortedDistinct < length) {
+            compact();
+        }
+        return length;
     }
 
-    private void grow() {
-        int[] old = slots;
-        slots = new int[old.length * 2];
-        int mask = slots.length - 1;
-        for (int stored : old) {
-            if (stored != 0) {
-                int slot = mix(stored - 1) & mask;
-                while (slots[slot] != 0) {
-                    slot = (slot + 1) & mask;
-                }
-                slots[slot] = stored;
+    private void compact() {
+        Arrays.sort(values, 0, length);
+        int distinct = 0;
+        for (int i = 0; i < length; i++) {
+            if (distinct == 0 || values[distinct - 1] != values[i]) {
+                values[distinct++] = values[i];
             }
         }
-    }
-
-    private static int mix(int value) {
-        int h = value * 0x9E3779B9;
-        return h ^ (h >>> 16);
+        length = distinct;
+        sortedDistinct = distinct;
     }
 }

@@ -37,6 +37,40 @@ class ClickFieldsTest {
     }
 
     @Test
+    void readsEscapesUnicodeAndScalarIdsAsJsonDoes() {
+        ClickFields f = parsed(" {\"ev\\u0065nt_id\":12.5e3 , \"user_id\":true,\"x\":[[],{},[1,-0.5,\"\\u00e9\"]],"
+                + "\"page_id\":\"\\ud83d\\ude00 \uD83D\uDE00 \u4e2d \\/ \\t\",\"event_time\":\"2026-11-23T10:00:00Z\"}\r\n");
+        assertEquals("12.5e3", f.eventId());
+        assertEquals("true", f.userId());
+        assertEquals("\uD83D\uDE00 \uD83D\uDE00 \u4e2d / \t", f.pageId());
+    }
+
+    @Test
+    void refusesBrokenJsonInFieldsItDoesNotNeed() {
+        String ok = "\"event_id\":\"e\",\"user_id\":\"u\",\"page_id\":\"p\",\"event_time\":\"2026-11-23T10:00:00Z\"";
+        parsed("{" + ok + ",\"attrs\":{\"a\":[1,2,{\"b\":null}]}}");
+        for (String bad : new String[] {"{" + ok + ",\"attrs\":{\"a\":[1,2,}}", "{" + ok + ",\"value\":01}",
+                "{" + ok + ",\"value\":1.}", "{" + ok + ",\"type\":\"a\tb\"}", "{" + ok + ",\"type\":\"\\x\"}",
+                "{" + ok + ",\"value\":nul}", "{" + ok + ",}", "{" + ok + " \"type\":1}", "{" + ok + ",\"attrs\":{1:2}}"}) {
+            refused(bad);
+        }
+        ClickFields f = new ClickFields();
+        byte[] notUtf8 = ("{" + ok.replace("\"p\"", "\"p\u0000\"") + "}").getBytes(StandardCharsets.UTF_8);
+        notUtf8[indexOf(notUtf8, (byte) 0)] = (byte) 0xff;
+        assertFalse(f.parse(notUtf8, 0, notUtf8.length));
+        assertEquals("not UTF-8", f.error());
+    }
+
+    private static int indexOf(byte[] bytes, byte b) {
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] == b) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    @Test
     void timesAreReadAsIsoInstantReadsThem() {
         for (String time : new String[] {"2026-11-23T10:00:00Z", "2026-11-23T10:00:00.5Z",
                 "2026-11-23T10:00:00.123456789Z", "2026-11-23T01:00:00+02:00", "2026-11-23T23:30:00-05:30",
