@@ -119,7 +119,8 @@ public final class BatchBenchmark {
             service = ServiceProcess.start("aggregator-batch", jar, stack, Map.of(
                     "QUARKUS_PROFILE", "prod,batch-only",
                     "TALLY_ARCHIVE_DIR", archive.toString(),
-                    "TALLY_ARCHIVE_ROTATE_AFTER", "PT2S"), target);
+                    "TALLY_ARCHIVE_ROTATE_AFTER", "PT2S",
+                    "TALLY_BATCH_WORKERS", Integer.toString(options.workers())), target);
             ServiceProcess running = service;
             Runtime.getRuntime().addShutdownHook(new Thread(running::close, "bench-batch-stop"));
             ProcessHandle serviceProcess = AggregatorBenchmark.newChild(before, "aggregator-service");

@@ -19,7 +19,7 @@ record BatchReport(BatchOptions options, ClickLoader.Result loaded, ConsumerPerf
                         + "was filled with %,d ClickEvent JSON values (%.0f bytes on average; %,d users as keys, %,d "
                         + "pages, event times over %d min, every event id unique). Then Kafka's ConsumerPerformance "
                         + "read them (its own group). Then aggregator-service (`quarkus-run.jar`, -Xmx512m, profile "
-                        + "`prod,batch-only`: stream stages off; two task receivers) archived them to JSONL files, and "
+                        + "`prod,batch-only`: stream stages off; %d tasks at a time) archived them to JSONL files, and "
                         + "once the archive was complete ran the daily summary (page, UTC date, views, exact unique "
                         + "users) twice: **from Kafka**, `POST /admin/batch-runs` until `GET /admin/batch-runs/{id}` "
                         + "said completed (the run's own duration: horizon, one RecomputeTask per partition over "
@@ -27,7 +27,7 @@ record BatchReport(BatchOptions options, ClickLoader.Result loaded, ConsumerPerf
                         + "files**, `tally batch --input` over the archive as its own JVM (-Xmx2g, JVM start "
                         + "included).%n%n", options.partitions(), loaded.events(),
                 loaded.bytes() / (double) loaded.events(), options.users(), options.pages(),
-                options.eventSpan().toMinutes()));
+                options.eventSpan().toMinutes(), options.workers()));
 
         md.append("| measure | events/s | ratio to ConsumerPerformance | target |\n|---|---:|---:|---|\n");
         row(md, "Kafka ConsumerPerformance (whole read, including the group join)", num(perf.recordsPerSecond()),

@@ -9,6 +9,13 @@ import java.time.Duration;
 @ConfigMapping(prefix = "tally.batch")
 public interface BatchConfig {
 
+    /**
+     * Tasks one replica runs at the same time (receivers on the queue; read by
+     * {@code mp.messaging.incoming.recompute-tasks-in.concurrency}).
+     */
+    @WithDefault("2")
+    int workers();
+
     /** Attempts of one task (a failure or a dead worker each count one) before its run fails. */
     @WithDefault("5")
     int maxAttempts();

@@ -7,17 +7,19 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteBufferDeserializer;
 import org.jboss.logging.Logger;
 
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 
 /**
  * Reads one range of one {@code clicks} partition with a plain KafkaConsumer (assign and seek, no group, nothing
- * committed) and counts it into a {@link DailyCounts}: the work of one RecomputeTask. Values stay bytes and only
- * the four needed fields are read from them; fetches are large, as a bulk read of the log wants.
+ * committed) and counts it into a {@link DailyCounts}: the work of one RecomputeTask. Values are read where the
+ * fetch put them (no copy per record) and only the four needed fields are read from them; fetches are large, as a
+ * bulk read of the log wants.
  */
 final class PartitionScan {
     private static final Logger LOG = Logger.getLogger(PartitionScan.class);
@@ -50,7 +52,7 @@ final class PartitionScan {
             return new Result(counts, 0, 0);
         }
         TopicPartition tp = new TopicPartition(topic, partition);
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(properties(name))) {
+        try (KafkaConsumer<ByteBuffer, ByteBuffer> consumer = new KafkaConsumer<>(properties(name))) {
             consumer.assign(List.of(tp));
             consumer.seek(tp, from);
             long next = from;
@@ -58,15 +60,15 @@ final class PartitionScan {
             long lastReport = started;
             long lastRead = started;
             while (next < to) {
-                ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(500));
+                ConsumerRecords<ByteBuffer, ByteBuffer> records = consumer.poll(Duration.ofMillis(500));
                 long now = System.nanoTime();
-                for (ConsumerRecord<byte[], byte[]> record : records) {
+                for (ConsumerRecord<ByteBuffer, ByteBuffer> record : records) {
                     if (record.offset() >= to) {
                         break;
                     }
                     read++;
-                    byte[] value = record.value();
-                    if (value != null && fields.parse(value, 0, value.length)) {
+                    ByteBuffer value = record.value();
+                    if (value != null && parse(fields, value)) {
                         counts.add(fields);
                     } else {
                         unreadable++;
@@ -97,12 +99,27 @@ final class PartitionScan {
         return new Result(counts, read, unreadable);
     }
 
+    private byte[] copy = new byte[4096];
+
+    /** Reads the value where the fetch put it: ByteBufferDeserializer hands out a view of it, not a copy. */
+    private boolean parse(ClickFields fields, ByteBuffer value) {
+        int length = value.remaining();
+        if (value.hasArray()) {
+            return fields.parse(value.array(), value.arrayOffset() + value.position(), length);
+        }
+        if (copy.length < length) {
+            copy = new byte[Math.max(length, copy.length * 2)];
+        }
+        value.duplicate().get(copy, 0, length);
+        return fields.parse(copy, 0, length);
+    }
+
     private Properties properties(String name) {
         Properties props = new Properties();
         props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ConsumerConfig.CLIENT_ID_CONFIG, "tally-" + name);
-        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
+        props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteBufferDeserializer.class.getName());
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(config.maxPollRecords()));
