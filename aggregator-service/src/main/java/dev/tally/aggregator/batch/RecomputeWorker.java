@@ -117,7 +117,15 @@ public class RecomputeWorker {
         } else {
             LOG.infof("%s was done already (a redelivery); checking whether the run is complete", name);
         }
-        complete(task.runId());
+        try {
+            complete(task.runId());
+        } catch (RuntimeException e) {
+            // the task's result is stored; the message goes back so that the run's completion is tried again
+            LOG.warnf("batch run %s could not be completed yet, the broker will redeliver %s: %s", task.runId(),
+                    name, e.toString());
+            Thread.sleep(config.retryBackoff().toMillis());
+            throw e;
+        }
     }
 
     private void run(RecomputeTask task, TaskStart start, String name) {
