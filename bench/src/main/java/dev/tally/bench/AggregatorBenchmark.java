@@ -267,13 +267,13 @@ public final class AggregatorBenchmark {
         return d.toNanos() / 1e9;
     }
 
-    private static Set<ProcessHandle> children() {
+    static Set<ProcessHandle> children() {
         try (var children = ProcessHandle.current().children()) {
             return children.collect(Collectors.toSet());
         }
     }
 
-    private static ProcessHandle newChild(Set<ProcessHandle> before, String what) {
+    static ProcessHandle newChild(Set<ProcessHandle> before, String what) {
         List<ProcessHandle> added = children().stream().filter(p -> !before.contains(p)).toList();
         if (added.size() != 1) {
             throw new IllegalStateException("expected one new child process for " + what + ", found " + added);
@@ -282,7 +282,7 @@ public final class AggregatorBenchmark {
     }
 
     /** As in the ingest benchmark: wait, at most {@code limit}, for the shared machine to be under 15% busy. */
-    private static double awaitQuiet(Duration limit) throws InterruptedException {
+    static double awaitQuiet(Duration limit) throws InterruptedException {
         if (limit.isZero()) {
             double busy = CpuMeter.machineBusy(CpuMeter.machine(), sleepThen(2_000));
             say(String.format("machine busy with other work before the run: %.0f%% (not waited for)", busy * 100));

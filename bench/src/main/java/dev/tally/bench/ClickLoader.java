@@ -37,6 +37,11 @@ final class ClickLoader {
     }
 
     static Result load(String bootstrap, AggregatorOptions options) throws Exception {
+        return load(bootstrap, options.events(), options.users(), options.pages(), options.eventSpan());
+    }
+
+    /** {@code n} events of {@code users} users on {@code pages} pages, event times rising over {@code span}. */
+    static Result load(String bootstrap, long n, int users, int pages, Duration span) throws Exception {
         Properties props = new Properties();
         props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         props.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -47,13 +52,12 @@ final class ClickLoader {
         props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
         props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
 
-        long n = options.events();
         SplittableRandom random = new SplittableRandom(20261123L);
         String runTag = "agg" + Long.toString(System.currentTimeMillis(), 36);
         // the last event a few minutes before now: recent enough for every window's retention, all in the past
         Instant last = Instant.now().minus(Duration.ofMinutes(5)).truncatedTo(ChronoUnit.SECONDS);
-        Instant first = last.minus(options.eventSpan());
-        long spanMs = options.eventSpan().toMillis();
+        Instant first = last.minus(span);
+        long spanMs = span.toMillis();
         Instant receivedAt = Instant.now();
         String padding = "x".repeat(VALUE_BYTES);
         AtomicLong acked = new AtomicLong();
@@ -67,8 +71,8 @@ final class ClickLoader {
                 }
                 long lineMs = n == 1 ? 0 : spanMs * i / (n - 1);
                 Instant eventTime = first.plusMillis(Math.max(0, lineMs - random.nextLong(DISORDER_MS)));
-                String user = "u-" + random.nextInt(options.users());
-                String page = "page-" + random.nextInt(options.pages());
+                String user = "u-" + random.nextInt(users);
+                String page = "page-" + random.nextInt(pages);
                 String json = json(new ClickEvent(runTag + "-" + i, user, page, "view", eventTime, null, receivedAt,
                         null, null), padding);
                 bytes += json.length();

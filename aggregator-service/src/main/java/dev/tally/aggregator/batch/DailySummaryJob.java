@@ -1,32 +1,23 @@
 package dev.tally.aggregator.batch;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.tally.aggregator.domain.ClickFields;
 import dev.tally.aggregator.domain.DailyCounts;
-import dev.tally.contracts.ClickEvent;
 
-import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintStream;
-import java.io.Writer;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.stream.Stream;
 
 /**
- * The daily summary batch job over a directory of archived JSONL click files: per page and UTC day of the
- * (corrected) event time, total views and exact unique users. One pass over the input, hash aggregation; an
- * event id that occurs more than once counts once, as in the stream. Files are read in name order and the
+ * The daily summary batch job over a directory of archived JSONL click files (the archiver's files, or any in that
+ * format): per page and UTC day of the (corrected) event time, total views and exact unique users. One pass over
+ * the input, reading only the four fields it needs from each line ({@link ClickFields}) into one hash aggregation
+ * ({@link DailyCounts}), the same code as a batch run's tasks over Kafka; an event id that occurs more than once
+ * counts once, as in the stream. Files are read in name order and the
  * output is sorted by page then date and written the same way every time, so the same input always gives
  * byte-identical output. A line that cannot be read is counted and reported with its file and line number,
  * never fatal and never silent.
@@ -41,8 +32,6 @@ public final class DailySummaryJob {
     public record Report(long files, long lines, long events, long duplicates, long unreadable, int rows) {
     }
 
-    private final ObjectMapper json = new ObjectMapper().registerModule(new JavaTimeModule())
-            .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS);
     private final PrintStream progress;
 
     public DailySummaryJob(PrintStream progress) {
@@ -82,97 +71,101 @@ public final class DailySummaryJob {
             files = found.filter(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(".jsonl"))
                     .sorted(Comparator.comparing(p -> input.relativize(p).toString())).toList();
         }
-        Set<String> seen = new HashSet<>();
+        ClickFields fields = new ClickFields();
         DailyCounts counts = new DailyCounts();
-        long lines = 0;
-        long events = 0;
-        long duplicates = 0;
-        long unreadable = 0;
+        Totals totals = new Totals();
+        byte[] buffer = new byte[1 << 20];
         for (Path file : files) {
-            var decoder = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT);
-            try (BufferedReader reader = new BufferedReader(new java.io.InputStreamReader(Files.newInputStream(file),
-                    decoder))) {
+            Path name = input.relativize(file);
+            try (InputStream in = Files.newInputStream(file)) {
+                int filled = 0;
                 int number = 0;
-                while (true) {
-                    String line;
-                    try {
-                        line = reader.readLine();
-                    } catch (java.nio.charset.CharacterCodingException e) {
-                        unreadable++;
-                        badLine(unreadable, input.relativize(file), number + 1, "not UTF-8; the rest of the file "
-                                + "is skipped");
-                        break;
+                boolean end = false;
+                while (!end) {
+                    int read = in.read(buffer, filled, buffer.length - filled);
+                    if (read < 0) {
+                        end = true;
+                    } else {
+                        filled += read;
                     }
-                    if (line == null) {
-                        break;
+                    int start = 0;
+                    for (int i = indexOf(buffer, start, filled); i >= 0; i = indexOf(buffer, start, filled)) {
+                        line(buffer, start, i, ++number, name, fields, counts, totals);
+                        start = i + 1;
                     }
-                    number++;
-                    lines++;
-                    if (line.isBlank()) {
-                        continue;
+                    if (end && start < filled) {
+                        line(buffer, start, filled, ++number, name, fields, counts, totals); // no final newline
+                        start = filled;
                     }
-                    ClickEvent event;
-                    try {
-                        event = json.readValue(line, ClickEvent.class);
-                        if (event.eventId() == null || event.userId() == null || event.pageId() == null
-                                || event.eventTime() == null) {
-                            throw new IllegalArgumentException("event_id, user_id, page_id and event_time are "
-                                    + "required");
-                        }
-                    } catch (Exception e) {
-                        unreadable++;
-                        badLine(unreadable, input.relativize(file), number, e.getMessage());
-                        continue;
-                    }
-                    if (!seen.add(event.eventId())) {
-                        duplicates++;
-                        continue;
-                    }
-                    events++;
-                    counts.add(event);
-                    if (lines % PROGRESS_EVERY == 0) {
-                        progress.printf("tally batch: %d lines read, %d events, at %s%n", lines, events,
-                                input.relativize(file));
+                    // keep the unfinished line; grow the buffer when one line fills it
+                    System.arraycopy(buffer, start, buffer, 0, filled - start);
+                    filled -= start;
+                    if (filled == buffer.length) {
+                        buffer = java.util.Arrays.copyOf(buffer, buffer.length * 2);
                     }
                 }
             }
         }
-        int rows = write(counts, output);
-        return new Report(files.size(), lines, events, duplicates, unreadable, rows);
+        List<DailyCounts.Row> rows = counts.rows();
+        byte[] summary = SummaryJson.write(rows);
+        Path parent = output.toAbsolutePath().getParent();
+        if (parent != null) {
+            Files.createDirectories(parent);
+        }
+        Files.write(output, summary);
+        return new Report(files.size(), totals.lines, counts.events(), counts.duplicates(), totals.unreadable,
+                rows.size());
     }
 
-    private void badLine(long count, Path file, int line, String reason) {
+    /** What a run has read so far. */
+    private static final class Totals {
+        long lines;
+        long unreadable;
+    }
+
+    private void line(byte[] buffer, int from, int to, int number, Path file, ClickFields fields, DailyCounts counts,
+                      Totals totals) {
+        totals.lines++;
+        int end = to > from && buffer[to - 1] == '\r' ? to - 1 : to;
+        if (isBlank(buffer, from, end)) {
+            return;
+        }
+        if (fields.parse(buffer, from, end - from)) {
+            counts.add(fields);
+        } else {
+            totals.unreadable++;
+            badLine(totals.unreadable, file, number, fields.error());
+        }
+        if (totals.lines % PROGRESS_EVERY == 0) {
+            progress.printf("tally batch: %d lines read, %d events, at %s%n", totals.lines, counts.events(), file);
+        }
+    }
+
+    private static int indexOf(byte[] buffer, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (buffer[i] == '\n') {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean isBlank(byte[] buffer, int from, int to) {
+        for (int i = from; i < to; i++) {
+            byte b = buffer[i];
+            if (b != ' ' && b != '\t' && b != '\r') {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void badLine(long count, Path file, long line, String reason) {
         if (count <= REPORTED_BAD_LINES) {
             String shortReason = reason == null ? "unreadable" : reason.lines().findFirst().orElse(reason);
             progress.printf("tally batch: %s:%d: %s%n", file, line, shortReason);
         } else if (count == REPORTED_BAD_LINES + 1) {
             progress.println("tally batch: more unreadable lines; only their count is reported");
         }
-    }
-
-    /** The rows sorted by page, then date; one fixed layout, so that equal input gives equal bytes. */
-    private int write(DailyCounts counts, Path output) throws IOException {
-        TreeMap<String, TreeMap<java.time.LocalDate, DailyCounts.Tally>> sorted = new TreeMap<>();
-        for (Map.Entry<DailyCounts.Key, DailyCounts.Tally> entry : counts.byKey().entrySet()) {
-            sorted.computeIfAbsent(entry.getKey().pageId(), p -> new TreeMap<>()).put(entry.getKey().day(),
-                    entry.getValue());
-        }
-        List<String> rows = new ArrayList<>();
-        sorted.forEach((page, days) -> days.forEach((day, tally) -> rows.add("{\"page_id\":"
-                + json.valueToTree(page) + ",\"date\":\"" + day + "\",\"total_views\":" + tally.views()
-                + ",\"unique_users\":" + tally.users().size() + "}")));
-        Path parent = output.toAbsolutePath().getParent();
-        if (parent != null) {
-            Files.createDirectories(parent);
-        }
-        try (Writer out = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
-            out.write("[\n");
-            for (int i = 0; i < rows.size(); i++) {
-                out.write("  " + rows.get(i) + (i + 1 < rows.size() ? ",\n" : "\n"));
-            }
-            out.write("]\n");
-        }
-        return rows.size();
     }
 }

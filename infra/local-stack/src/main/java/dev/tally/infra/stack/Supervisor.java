@@ -81,6 +81,10 @@ final class Supervisor implements AutoCloseable {
                         dataDir.resolve("logs").resolve(spec.name() + ".log").toFile()));
         builder.environment().putAll(environment);
         builder.environment().putIfAbsent("TALLY_INGEST_KEYS", DEV_WRITE_KEY);
+        if (spec.name().equals("aggregator-service")) {
+            // the archiver copies clicks to JSONL files there, for ./tally batch --input
+            builder.environment().putIfAbsent("TALLY_ARCHIVE_DIR", dataDir.resolve("archive").toString());
+        }
         builder.environment().put("QUARKUS_HTTP_PORT", Integer.toString(ports.get(spec)));
         builder.environment().put("QUARKUS_HTTP_HOST", "127.0.0.1");
         Process process = builder.start();

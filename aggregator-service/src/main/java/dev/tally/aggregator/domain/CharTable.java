@@ -1,0 +1,167 @@
+package dev.tally.aggregator.domain;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+
+/**
+ * An exact set of strings that hands out a dense id per distinct string, for the batch job's hot path: event ids
+ * (to count each once), users and pages (so that per-key user sets hold ints, not strings). Open addressing over
+ * one growing byte arena, so millions of short strings cost their characters plus about 16 bytes each instead of a
+ * {@code String} and a map node; strings whose characters all fit in Latin-1 take one byte per character. Lookups
+ * take the caller's reusable buffer, so a lookup of a string already seen allocates nothing.
+ * <p>
+ * Exact: a hash match is confirmed by comparing the stored characters, never trusted alone.
+ */
+public final class CharTable {
+    private static final int LATIN1 = 0;
+    private static final int UTF16 = 1;
+
+    private byte[] arena = new byte[1 << 12];
+    private int arenaUsed;
+    private int[] starts = new int[64];
+    /** Characters, shifted left by one; the low bit says how they are stored (LATIN1 or UTF16). */
+    private int[] lengths = new int[64];
+    /**
+     * Per slot, the string's hash in the high half and its id + 1 in the low half, 0 when empty: a probe compares
+     * hashes without leaving the slot array (one cache miss per lookup in a table of millions). A power of two, at
+     * most half full.
+     */
+    private long[] slots = new long[128];
+    private int size;
+
+    /** How many distinct strings it holds; ids run from 0 to size - 1. */
+    public int size() {
+        return size;
+    }
+
+    /** The id of {@code chars[offset, offset + length)}, adding it if it is new (then its id is {@code size() - 1}). */
+    public int intern(char[] chars, int offset, int length) {
+        int hash = hash(chars, offset, length);
+        int mask = slots.length - 1;
+        int slot = hash & mask;
+        while (true) {
+            long entry = slots[slot];
+            if (entry == 0) {
+                break;
+            }
+            if ((int) (entry >>> 32) == hash) {
+                int id = (int) entry - 1;
+                if (equalsStored(id, chars, offset, length)) {
+                    return id;
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+        int id = add(chars, offset, length, hash);
+        slots[slot] = ((long) hash << 32) | (id + 1L);
+        if (size * 2 > slots.length) {
+            rehash();
+        }
+        return id;
+    }
+
+    public int intern(String text) {
+        char[] chars = text.toCharArray();
+        return intern(chars, 0, chars.length);
+    }
+
+    /** The string of {@code id}. */
+    public String get(int id) {
+        int start = starts[id];
+        int chars = lengths[id] >>> 1;
+        if ((lengths[id] & 1) == LATIN1) {
+            return new String(arena, start, chars, StandardCharsets.ISO_8859_1);
+        }
+        char[] out = new char[chars];
+        for (int i = 0; i < chars; i++) {
+            out[i] = (char) (((arena[start + 2 * i] & 0xff) << 8) | (arena[start + 2 * i + 1] & 0xff));
+        }
+        return new String(out);
+    }
+
+    private int add(char[] chars, int offset, int length, int hash) {
+        boolean latin1 = true;
+        for (int i = 0; i < length; i++) {
+            if (chars[offset + i] > 0xff) {
+                latin1 = false;
+                break;
+            }
+        }
+        int bytes = latin1 ? length : 2 * length;
+        if (arenaUsed + bytes > arena.length) {
+            long wanted = Math.max((long) arena.length * 2, (long) arenaUsed + bytes);
+            if (wanted > Integer.MAX_VALUE - 16) {
+                throw new IllegalStateException("more than 2 GB of distinct strings in one batch task");
+            }
+            arena = Arrays.copyOf(arena, (int) wanted);
+        }
+        int start = arenaUsed;
+        if (latin1) {
+            for (int i = 0; i < length; i++) {
+                arena[start + i] = (byte) chars[offset + i];
+            }
+        } else {
+            for (int i = 0; i < length; i++) {
+                char c = chars[offset + i];
+                arena[start + 2 * i] = (byte) (c >>> 8);
+                arena[start + 2 * i + 1] = (byte) c;
+            }
+        }
+        arenaUsed += bytes;
+        if (size == starts.length) {
+            int grown = size * 2;
+            starts = Arrays.copyOf(starts, grown);
+            lengths = Arrays.copyOf(lengths, grown);
+        }
+        starts[size] = start;
+        lengths[size] = (length << 1) | (latin1 ? LATIN1 : UTF16);
+        return size++;
+    }
+
+    private boolean equalsStored(int id, char[] chars, int offset, int length) {
+        if ((lengths[id] >>> 1) != length) {
+            return false;
+        }
+        int start = starts[id];
+        if ((lengths[id] & 1) == LATIN1) {
+            for (int i = 0; i < length; i++) {
+                if ((arena[start + i] & 0xff) != chars[offset + i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+        for (int i = 0; i < length; i++) {
+            char stored = (char) (((arena[start + 2 * i] & 0xff) << 8) | (arena[start + 2 * i + 1] & 0xff));
+            if (stored != chars[offset + i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void rehash() {
+        long[] grown = new long[slots.length * 2];
+        int mask = grown.length - 1;
+        for (long entry : slots) {
+            if (entry != 0) {
+                int slot = (int) (entry >>> 32) & mask;
+                while (grown[slot] != 0) {
+                    slot = (slot + 1) & mask;
+                }
+                grown[slot] = entry;
+            }
+        }
+        slots = grown;
+    }
+
+    private static int hash(char[] chars, int offset, int length) {
+        int h = 0;
+        for (int i = 0; i < length; i++) {
+            h = 31 * h + chars[offset + i];
+        }
+        // spread the bits so that the low ones, which pick the slot, depend on every character
+        h *= 0x9E3779B9;
+        return h ^ (h >>> 15);
+    }
+}

@@ -1,0 +1,617 @@
+package dev.tally.aggregator.domain;
+
+import dev.tally.contracts.ClickEvent;
+
+import java.nio.charset.StandardCharsets;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
+
+/**
+ * The four fields of a ClickEvent that the daily summary needs ({@code event_id}, {@code user_id}, {@code page_id},
+ * {@code event_time}), read from its JSON bytes by a small strict JSON reader that decodes those four and only checks
+ * and steps over the rest: the batch job reads millions of events, and binding each to a {@link ClickEvent} (every
+ * field, a map of attributes, an {@link Instant} per time) or even creating a Jackson parser per event cost most
+ * of its time. One instance is reused for every event of a job; {@link #parse} overwrites it.
+ * <p>
+ * What counts as readable is the same on every path of the batch layer (Kafka and files): a JSON object with
+ * {@code event_id}, {@code user_id} and {@code page_id} as scalars and {@code event_time} as an ISO-8601 string with
+ * an offset, nothing after the object; other fields are skipped unread, as the stream's reader ignores fields it
+ * does not know. {@code event_time} on {@code clicks} is already corrected for clock skew by ingest.
+ */
+public final class ClickFields {
+    private static final long MILLIS_PER_DAY = 86_400_000L;
+    private static final long NOT_FAST = Long.MIN_VALUE;
+
+    char[] eventId = new char[64];
+    int eventIdLength;
+    char[] userId = new char[64];
+    int userIdLength;
+    char[] pageId = new char[64];
+    int pageIdLength;
+    long eventTimeMillis;
+    private String error;
+
+    // the date of the previous event, which is nearly always the date of the next one
+    private final char[] lastDate = new char[10];
+    private long lastEpochDay = Long.MIN_VALUE;
+
+    /**
+     * Reads {@code data[offset, offset + length)}; false if it is not a readable click, with {@link #error()}
+     * saying why.
+     */
+    public boolean parse(byte[] data, int offset, int length) {
+        error = null;
+        eventIdLength = -1;
+        userIdLength = -1;
+        pageIdLength = -1;
+        boolean time = false;
+        in = data;
+        at = offset;
+        end = offset + length;
+        try {
+            space();
+            expect('{');
+            space();
+            if (peek() == '}') {
+                at++;
+            } else {
+                while (true) {
+                    space();
+                    int field = key();
+                    space();
+                    expect(':');
+                    space();
+                    switch (field) {
+                        case EVENT_ID -> eventIdLength = scalar(EVENT_ID);
+                        case USER_ID -> userIdLength = scalar(USER_ID);
+                        case PAGE_ID -> pageIdLength = scalar(PAGE_ID);
+                        case EVENT_TIME -> {
+                            byte first = peek();
+                            if (first == 'n') {
+                                literal("null");
+                                time = false;
+                            } else if (first != '"') {
+                                return fail("event_time must be an ISO-8601 string with an offset");
+                            } else {
+                                int n = string(TIME);
+                                if (!time(timeBuffer, 0, n)) {
+                                    return fail("event_time '" + new String(timeBuffer, 0, n)
+                                            + "' is not an ISO-8601 time with an offset");
+                                }
+                                time = true;
+                            }
+                        }
+                        default -> skipValue(0);
+                    }
+                    space();
+                    byte next = take();
+                    if (next == '}') {
+                        break;
+                    }
+                    if (next != ',') {
+                        throw new Unreadable("expected ',' or '}' at byte " + (at - 1 - offset));
+                    }
+                }
+            }
+            space();
+            if (at < end) {
+                return fail("more than one JSON value on the line");
+            }
+        } catch (Unreadable e) {
+            return fail(e.getMessage());
+        } catch (RuntimeException e) {
+            return fail("unreadable: " + e);
+        } finally {
+            in = null;
+        }
+        if (eventIdLength < 0 || userIdLength < 0 || pageIdLength < 0 || !time) {
+            return fail("event_id, user_id, page_id and event_time are required");
+        }
+        return true;
+    }
+
+    // --- a strict JSON reader for one object, over bytes: reads the four fields, checks and skips the rest ---
+
+    private static final int OTHER = -1;
+    private static final int EVENT_ID = 0;
+    private static final int USER_ID = 1;
+    private static final int PAGE_ID = 2;
+    private static final int EVENT_TIME = 3;
+    private static final int TIME = 4;
+    private static final int KEY = 5;
+    private static final byte[][] NAMES = {"event_id".getBytes(StandardCharsets.US_ASCII),
+            "user_id".getBytes(StandardCharsets.US_ASCII), "page_id".getBytes(StandardCharsets.US_ASCII),
+            "event_time".getBytes(StandardCharsets.US_ASCII)};
+    private static final int MAX_DEPTH = 1000;
+
+    private byte[] in;
+    private int at;
+    private int end;
+    private char[] timeBuffer = new char[64];
+    private char[] keyBuffer = new char[64];
+
+    /** Why a line is not readable; thrown only on bad input, so without a stack trace. */
+    private static final class Unreadable extends RuntimeException {
+        Unreadable(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    private byte peek() {
+        if (at >= end) {
+            throw new Unreadable("unexpected end of input");
+        }
+        return in[at];
+    }
+
+    private byte take() {
+        if (at >= end) {
+            throw new Unreadable("unexpected end of input");
+        }
+        return in[at++];
+    }
+
+    private void expect(char c) {
+        if (take() != c) {
+            throw new Unreadable("expected '" + c + "'");
+        }
+    }
+
+    private void space() {
+        while (at < end) {
+            byte b = in[at];
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') {
+                return;
+            }
+            at++;
+        }
+    }
+
+    /** A key: which of the four fields it names, or OTHER. Plain keys are matched on their bytes. */
+    private int key() {
+        if (peek() != '"') {
+            throw new Unreadable("expected a field name");
+        }
+        int start = at + 1;
+        int i = start;
+        while (i < end && in[i] != '"' && in[i] != '\\' && in[i] >= 0x20) {
+            i++;
+        }
+        if (i < end && in[i] == '"') {
+            at = i + 1;
+            int length = i - start;
+            for (int f = 0; f < NAMES.length; f++) {
+                if (NAMES[f].length == length && Arrays.equals(in, start, i, NAMES[f], 0, length)) {
+                    return f;
+                }
+            }
+            return OTHER;
+        }
+        int n = string(KEY); // escapes: decode, then compare
+        String name = new String(keyBuffer, 0, n);
+        for (int f = 0; f < NAMES.length; f++) {
+            if (name.equals(new String(NAMES[f], StandardCharsets.US_ASCII))) {
+                return f;
+            }
+        }
+        return OTHER;
+    }
+
+    /**
+     * A string field's value into its buffer, or a number or boolean as its text (as binding a String field
+     * would take it); -1 for null.
+     */
+    private int scalar(int field) {
+        byte first = peek();
+        if (first == '"') {
+            return string(field);
+        }
+        if (first == 'n') {
+            literal("null");
+            return -1;
+        }
+        if (first == '{' || first == '[') {
+            throw new Unreadable(NAMES[field].length > 0 ? new String(NAMES[field], StandardCharsets.US_ASCII)
+                    + " must be a string" : "a string is expected");
+        }
+        int start = at;
+        skipValue(0);
+        int n = at - start;
+        char[] buffer = ensure(field, n);
+        for (int i = 0; i < n; i++) {
+            buffer[i] = (char) in[start + i];
+        }
+        return n;
+    }
+
+    /** Decodes a string (escapes, UTF-8) into the buffer of {@code target}; returns its length in chars. */
+    private int string(int target) {
+        expect('"');
+        char[] buffer = ensure(target, Math.min(end - at, 64));
+        int n = 0;
+        while (true) {
+            int b = take() & 0xff;
+            if (b == '"') {
+                return n;
+            }
+            if (n + 2 > buffer.length) {
+                buffer = grow(target, n + 2);
+            }
+            if (b == '\\') {
+                int e = take();
+                switch (e) {
+                    case '"', '\\', '/' -> buffer[n++] = (char) e;
+                    case 'b' -> buffer[n++] = '\b';
+                    case 'f' -> buffer[n++] = '\f';
+                    case 'n' -> buffer[n++] = '\n';
+                    case 'r' -> buffer[n++] = '\r';
+                    case 't' -> buffer[n++] = '\t';
+                    case 'u' -> buffer[n++] = (char) hex4();
+                    default -> throw new Unreadable("invalid escape in a string");
+                }
+            } else if (b < 0x20) {
+                throw new Unreadable("a control character in a string");
+            } else if (b < 0x80) {
+                buffer[n++] = (char) b;
+            } else {
+                int cp = utf8(b);
+                if (cp >= 0x10000) {
+                    buffer[n++] = Character.highSurrogate(cp);
+                    buffer[n++] = Character.lowSurrogate(cp);
+                } else {
+                    buffer[n++] = (char) cp;
+                }
+            }
+        }
+    }
+
+    private int hex4() {
+        int v = 0;
+        for (int i = 0; i < 4; i++) {
+            int c = take();
+            int d = Character.digit(c, 16);
+            if (d < 0) {
+                throw new Unreadable("invalid \\u escape in a string");
+            }
+            v = v * 16 + d;
+        }
+        return v;
+    }
+
+    /** The code point of a multi-byte UTF-8 sequence whose first byte is {@code b}; strict (no overlongs). */
+    private int utf8(int b) {
+        int cp;
+        int more;
+        int min;
+        if ((b & 0xe0) == 0xc0) {
+            cp = b & 0x1f;
+            more = 1;
+            min = 0x80;
+        } else if ((b & 0xf0) == 0xe0) {
+            cp = b & 0x0f;
+            more = 2;
+            min = 0x800;
+        } else if ((b & 0xf8) == 0xf0) {
+            cp = b & 0x07;
+            more = 3;
+            min = 0x10000;
+        } else {
+            throw new Unreadable("not UTF-8");
+        }
+        for (int i = 0; i < more; i++) {
+            int c = take() & 0xff;
+            if ((c & 0xc0) != 0x80) {
+                throw new Unreadable("not UTF-8");
+            }
+            cp = (cp << 6) | (c & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            throw new Unreadable("not UTF-8");
+        }
+        return cp;
+    }
+
+    /** Checks and steps over any JSON value. */
+    private void skipValue(int depth) {
+        if (depth > MAX_DEPTH) {
+            throw new Unreadable("nested too deeply");
+        }
+        byte b = peek();
+        switch (b) {
+            case '"' -> skipString();
+            case '{' -> {
+                at++;
+                space();
+                if (peek() == '}') {
+                    at++;
+                    return;
+                }
+                while (true) {
+                    space();
+                    if (peek() != '"') {
+                        throw new Unreadable("expected a field name");
+                    }
+                    skipString();
+                    space();
+                    expect(':');
+                    space();
+                    skipValue(depth + 1);
+                    space();
+                    byte next = take();
+                    if (next == '}') {
+                        return;
+                    }
+                    if (next != ',') {
+                        throw new Unreadable("expected ',' or '}'");
+                    }
+                }
+            }
+            case '[' -> {
+                at++;
+                space();
+                if (peek() == ']') {
+                    at++;
+                    return;
+                }
+                while (true) {
+                    space();
+                    skipValue(depth + 1);
+                    space();
+                    byte next = take();
+                    if (next == ']') {
+                        return;
+                    }
+                    if (next != ',') {
+                        throw new Unreadable("expected ',' or ']'");
+                    }
+                }
+            }
+            case 't' -> literal("true");
+            case 'f' -> literal("false");
+            case 'n' -> literal("null");
+            default -> number();
+        }
+    }
+
+    private void skipString() {
+        expect('"');
+        while (true) {
+            int b = take() & 0xff;
+            if (b == '"') {
+                return;
+            }
+            if (b == '\\') {
+                int e = take();
+                if (e == 'u') {
+                    hex4();
+                } else if ("\"\\/bfnrt".indexOf(e) < 0) {
+                    throw new Unreadable("invalid escape in a string");
+                }
+            } else if (b < 0x20) {
+                throw new Unreadable("a control character in a string");
+            } else if (b >= 0x80) {
+                utf8(b);
+            }
+        }
+    }
+
+    private void literal(String word) {
+        for (int i = 0; i < word.length(); i++) {
+            if (take() != word.charAt(i)) {
+                throw new Unreadable("unrecognized token");
+            }
+        }
+    }
+
+    /** A number as JSON writes it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+    private void number() {
+        if (peek() == '-') {
+            at++;
+        }
+        byte first = take();
+        if (first == '0') {
+            // no leading zeros
+        } else if (first >= '1' && first <= '9') {
+            digits(false);
+        } else {
+            throw new Unreadable("unrecognized token");
+        }
+        if (at < end && in[at] == '.') {
+            at++;
+            digits(true);
+        }
+        if (at < end && (in[at] == 'e' || in[at] == 'E')) {
+            at++;
+            if (at < end && (in[at] == '+' || in[at] == '-')) {
+                at++;
+            }
+            digits(true);
+        }
+    }
+
+    private void digits(boolean atLeastOne) {
+        int start = at;
+        while (at < end && in[at] >= '0' && in[at] <= '9') {
+            at++;
+        }
+        if (atLeastOne && at == start) {
+            throw new Unreadable("a number without digits");
+        }
+    }
+
+    private char[] ensure(int target, int length) {
+        char[] buffer = buffer(target);
+        return buffer.length >= length ? buffer : grow(target, length);
+    }
+
+    private char[] buffer(int target) {
+        return switch (target) {
+            case EVENT_ID -> eventId;
+            case USER_ID -> userId;
+            case PAGE_ID -> pageId;
+            case TIME -> timeBuffer;
+            default -> keyBuffer;
+        };
+    }
+
+    private char[] grow(int target, int length) {
+        char[] grown = Arrays.copyOf(buffer(target), Math.max(length, buffer(target).length * 2));
+        switch (target) {
+            case EVENT_ID -> eventId = grown;
+            case USER_ID -> userId = grown;
+            case PAGE_ID -> pageId = grown;
+            case TIME -> timeBuffer = grown;
+            default -> keyBuffer = grown;
+        }
+        return grown;
+    }
+
+    /** The same fields from a bound event (tests, and callers that already have one). */
+    public static ClickFields of(ClickEvent event) {
+        ClickFields fields = new ClickFields();
+        fields.eventId = event.eventId().toCharArray();
+        fields.eventIdLength = fields.eventId.length;
+        fields.userId = event.userId().toCharArray();
+        fields.userIdLength = fields.userId.length;
+        fields.pageId = event.pageId().toCharArray();
+        fields.pageIdLength = fields.pageId.length;
+        fields.eventTimeMillis = event.eventTime().toEpochMilli();
+        return fields;
+    }
+
+    public String error() {
+        return error;
+    }
+
+    public String eventId() {
+        return new String(eventId, 0, eventIdLength);
+    }
+
+    public String userId() {
+        return new String(userId, 0, userIdLength);
+    }
+
+    public String pageId() {
+        return new String(pageId, 0, pageIdLength);
+    }
+
+    /** The (corrected) event time, in milliseconds since the epoch. */
+    public long eventTimeMillis() {
+        return eventTimeMillis;
+    }
+
+    /** The UTC day of the event time, in days since the epoch. */
+    public long epochDay() {
+        return Math.floorDiv(eventTimeMillis, MILLIS_PER_DAY);
+    }
+
+    private boolean fail(String why) {
+        error = why == null ? "unreadable" : why;
+        return false;
+    }
+
+    /**
+     * Parses the common form {@code yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:MM)} without allocating; anything else
+     * goes through {@link DateTimeFormatter#ISO_INSTANT}, which is how a {@link ClickEvent}'s time is read.
+     */
+    boolean time(char[] c, int o, int n) {
+        long fast = fastTime(c, o, n);
+        if (fast != NOT_FAST) {
+            eventTimeMillis = fast;
+            return true;
+        }
+        try {
+            eventTimeMillis = Instant.from(DateTimeFormatter.ISO_INSTANT.parse(new String(c, o, n))).toEpochMilli();
+            return true;
+        } catch (DateTimeException | ArithmeticException e) {
+            return false;
+        }
+    }
+
+    private long fastTime(char[] c, int o, int n) {
+        if (n < 20 || c[o + 4] != '-' || c[o + 7] != '-' || (c[o + 10] != 'T') || c[o + 13] != ':'
+                || c[o + 16] != ':') {
+            return NOT_FAST;
+        }
+        int hour = digits2(c, o + 11);
+        int minute = digits2(c, o + 14);
+        int second = digits2(c, o + 17);
+        if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
+            return NOT_FAST;
+        }
+        int at = o + 19;
+        int end = o + n;
+        long millis = 0;
+        if (c[at] == '.') {
+            at++;
+            int digits = 0;
+            int scale = 100;
+            while (at < end && c[at] >= '0' && c[at] <= '9') {
+                if (digits < 3) {
+                    millis += (c[at] - '0') * scale;
+                    scale /= 10;
+                }
+                digits++;
+                at++;
+            }
+            if (digits == 0 || digits > 9) {
+                return NOT_FAST;
+            }
+        }
+        long offsetSeconds;
+        if (at == end - 1 && c[at] == 'Z') {
+            offsetSeconds = 0;
+        } else if (at == end - 6 && (c[at] == '+' || c[at] == '-') && c[at + 3] == ':') {
+            int oh = digits2(c, at + 1);
+            int om = digits2(c, at + 4);
+            if (oh < 0 || oh > 18 || om < 0 || om > 59 || (oh == 18 && om > 0)) {
+                return NOT_FAST;
+            }
+            offsetSeconds = (c[at] == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
+        } else {
+            return NOT_FAST;
+        }
+        long epochDay = epochDay(c, o);
+        if (epochDay == Long.MIN_VALUE) {
+            return NOT_FAST;
+        }
+        return epochDay * MILLIS_PER_DAY + (hour * 3600L + minute * 60L + second - offsetSeconds) * 1000L + millis;
+    }
+
+    private long epochDay(char[] c, int o) {
+        boolean same = lastEpochDay != Long.MIN_VALUE;
+        for (int i = 0; same && i < 10; i++) {
+            same = lastDate[i] == c[o + i];
+        }
+        if (same) {
+            return lastEpochDay;
+        }
+        int year = digits2(c, o) * 100 + digits2(c, o + 2);
+        int month = digits2(c, o + 5);
+        int day = digits2(c, o + 8);
+        if (digits2(c, o) < 0 || digits2(c, o + 2) < 0 || month < 0 || day < 0) {
+            return Long.MIN_VALUE;
+        }
+        long epochDay;
+        try {
+            epochDay = LocalDate.of(year, month, day).toEpochDay();
+        } catch (DateTimeException e) {
+            return Long.MIN_VALUE;
+        }
+        System.arraycopy(c, o, lastDate, 0, 10);
+        lastEpochDay = epochDay;
+        return epochDay;
+    }
+
+    private static int digits2(char[] c, int at) {
+        char a = c[at];
+        char b = c[at + 1];
+        if (a < '0' || a > '9' || b < '0' || b > '9') {
+            return -1;
+        }
+        return (a - '0') * 10 + (b - '0');
+    }
+}

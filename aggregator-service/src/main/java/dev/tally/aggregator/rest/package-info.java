@@ -1,0 +1,2 @@
+/** The admin API of aggregator-service: batch runs, and the problem documents its errors answer with. */
+package dev.tally.aggregator.rest;
