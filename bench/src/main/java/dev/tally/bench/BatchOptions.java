@@ -26,6 +26,27 @@ record BatchOptions(long events, int partitions, int users, int pages, Duration 
             """;
 
     static BatchOptions parse(String[] args) {
+        Parsed f = new Parsed();
+        BenchOptions.eachFlag(args, java.util.Set.of("--no-results"), (flag, value) -> {
+            switch (flag) {
+                case "--no-results" -> f.write = false;
+                case "--events" -> f.events = BenchOptions.between(flag, value, 1, 1_000_000_000L);
+                case "--partitions" -> f.partitions = (int) BenchOptions.between(flag, value, 1, 256);
+                case "--users" -> f.users = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                case "--pages" -> f.pages = (int) BenchOptions.between(flag, value, 1, 100_000_000);
+                case "--event-minutes" -> f.eventMinutes = BenchOptions.between(flag, value, 1, 60 * 24 * 20);
+                case "--workers" -> f.workers = (int) BenchOptions.between(flag, value, 1, 64);
+                case "--time-limit" -> f.timeLimit = BenchOptions.between(flag, value, 10, 7200);
+                case "--quiet-wait" -> f.quietWait = BenchOptions.between(flag, value, 0, 3600);
+                default -> throw new IllegalArgumentException("unknown flag " + flag);
+            }
+        });
+        return new BatchOptions(f.events, f.partitions, f.users, f.pages, Duration.ofMinutes(f.eventMinutes),
+                f.workers, Duration.ofSeconds(f.timeLimit), Duration.ofSeconds(f.quietWait), f.write);
+    }
+
+    /** The flags as they are read, with the defaults of a full run. */
+    private static final class Parsed {
         long events = 5_000_000;
         int partitions = 8;
         int users = 100_000;
@@ -35,40 +56,13 @@ record BatchOptions(long events, int partitions, int users, int pages, Duration 
         long timeLimit = 900;
         long quietWait = 300;
         boolean write = true;
-        for (int i = 0; i < args.length; i++) {
-            String flag = args[i];
-            if (flag.equals("--no-results")) {
-                write = false;
-                continue;
-            }
-            if (flag.equals("-h") || flag.equals("--help")) {
-                throw new IllegalArgumentException("");
-            }
-            if (i + 1 >= args.length) {
-                throw new IllegalArgumentException(flag + " needs a value");
-            }
-            String value = args[++i];
-            switch (flag) {
-                case "--events" -> events = BenchOptions.between(flag, value, 1, 1_000_000_000L);
-                case "--partitions" -> partitions = (int) BenchOptions.between(flag, value, 1, 256);
-                case "--users" -> users = (int) BenchOptions.between(flag, value, 1, 100_000_000);
-                case "--pages" -> pages = (int) BenchOptions.between(flag, value, 1, 100_000_000);
-                case "--event-minutes" -> eventMinutes = BenchOptions.between(flag, value, 1, 60 * 24 * 20);
-                case "--workers" -> workers = (int) BenchOptions.between(flag, value, 1, 64);
-                case "--time-limit" -> timeLimit = BenchOptions.between(flag, value, 10, 7200);
-                case "--quiet-wait" -> quietWait = BenchOptions.between(flag, value, 0, 3600);
-                default -> throw new IllegalArgumentException("unknown flag " + flag);
-            }
-        }
-        return new BatchOptions(events, partitions, users, pages, Duration.ofMinutes(eventMinutes),
-                workers, Duration.ofSeconds(timeLimit), Duration.ofSeconds(quietWait), write);
     }
 
     /** The flags that reproduce this run, every one spelled out so that later defaults cannot change it. */
     List<String> asFlags() {
         return new ArrayList<>(List.of("--events", Long.toString(events), "--partitions", Integer.toString(partitions),
                 "--users", Integer.toString(users), "--pages", Integer.toString(pages), "--event-minutes",
-                Long.toString(eventSpan.toMinutes()), "--workers", Integer.toString(workers), "--time-limit", Long.toString(timeLimit.toSeconds()),
-                "--quiet-wait", Long.toString(quietWait.toSeconds())));
+                Long.toString(eventSpan.toMinutes()), "--workers", Integer.toString(workers), "--time-limit",
+                Long.toString(timeLimit.toSeconds()), "--quiet-wait", Long.toString(quietWait.toSeconds())));
     }
 }
