@@ -31,6 +31,9 @@ public final class AggregatorBenchmark {
     static final String COUNTED = "tally_aggregator_events_counted_total";
     static final String PUBLISHED = "tally_aggregator_results_published_total";
     static final String COMMIT = "tally_aggregator_batch_commit_seconds";
+    /** The JVM options aggregator-service runs with, as under ./tally. */
+    static final String AGGREGATOR_JVM = String.join(" ",
+            dev.tally.infra.stack.ServiceJvm.options("aggregator-service"));
     private static final DateTimeFormatter CLOCK = DateTimeFormatter.ofPattern("HH:mm:ss");
     private static final Duration POLL = Duration.ofMillis(500);
 
@@ -96,7 +99,7 @@ public final class AggregatorBenchmark {
                     options.events(), target.resolve("consumer-performance.log"));
 
             Path jar = home.resolve("aggregator-service/target/quarkus-app/quarkus-run.jar");
-            say("starting aggregator-service (" + home.relativize(jar) + ", -Xmx512m, idle timeout "
+            say("starting aggregator-service (" + home.relativize(jar) + ", " + AGGREGATOR_JVM + ", idle timeout "
                     + options.aggregatorIdleTimeout() + ")");
             Set<ProcessHandle> beforeService = children();
             long startCalled = System.nanoTime();
@@ -178,7 +181,13 @@ public final class AggregatorBenchmark {
         while (System.nanoTime() < deadline) {
             Thread.sleep(POLL.toMillis());
             long now = System.nanoTime();
-            scrape = PromScrape.read(metrics);
+            try {
+                scrape = PromScrape.read(metrics);
+            } catch (java.net.http.HttpTimeoutException e) {
+                say("  the metrics did not answer within 10 s (the service is busy, or collecting garbage); "
+                        + "polling on");
+                continue;
+            }
             Duration aggregatorCpu = CpuMeter.process(aggregator);
             Duration stackCpu = CpuMeter.tree(stack);
             Duration pgCpu = postgresCpu();

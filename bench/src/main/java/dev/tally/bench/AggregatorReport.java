@@ -43,7 +43,8 @@ final class AggregatorReport {
                         + "was filled with %,d ClickEvent JSON values (%.0f bytes on average; %,d users as keys, %,d "
                         + "pages, event times rising over %d min with up to %d s of disorder, every event id unique). "
                         + "Then Kafka's ConsumerPerformance read them (its own group), then aggregator-service "
-                        + "(`quarkus-run.jar`, -Xmx512m, fresh database, default windows: tumbling 1 min, hopping "
+                        + "(`quarkus-run.jar`, " + AggregatorBenchmark.AGGREGATOR_JVM
+                        + ", fresh database, default windows: tumbling 1 min, hopping "
                         + "5 min/1 min final, tumbling 1 day, sessions 30 min; `TALLY_AGGREGATOR_IDLE_TIMEOUT=%s`) "
                         + "was started and timed from its readiness until `%s` reached %,d and `%s` then did not "
                         + "grow for %d s (polled every 500 ms; the time ends at the last poll that saw it grow).%n%n",

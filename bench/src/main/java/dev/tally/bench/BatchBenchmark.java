@@ -113,7 +113,8 @@ public final class BatchBenchmark {
             Path archive = target.resolve("batch-archive");
             deleteRecursively(archive);
             Path jar = home.resolve("aggregator-service/target/quarkus-app/quarkus-run.jar");
-            AggregatorBenchmark.say("starting aggregator-service (" + home.relativize(jar) + ", -Xmx512m, profile "
+            AggregatorBenchmark.say("starting aggregator-service (" + home.relativize(jar) + ", " + AggregatorBenchmark.AGGREGATOR_JVM
+                    + ", profile "
                     + "prod,batch-only: stream stages off, archiver on, into " + archive + ")");
             Set<ProcessHandle> before = AggregatorBenchmark.children();
             service = ServiceProcess.start("aggregator-batch", jar, stack, Map.of(

@@ -18,7 +18,8 @@ record BatchReport(BatchOptions options, ClickLoader.Result loaded, ConsumerPerf
         md.append(String.format(Locale.ROOT, "One run, one machine, one local KRaft broker. `clicks` (%d partitions) "
                         + "was filled with %,d ClickEvent JSON values (%.0f bytes on average; %,d users as keys, %,d "
                         + "pages, event times over %d min, every event id unique). Then Kafka's ConsumerPerformance "
-                        + "read them (its own group). Then aggregator-service (`quarkus-run.jar`, -Xmx512m, profile "
+                        + "read them (its own group). Then aggregator-service (`quarkus-run.jar`, " + AggregatorBenchmark.AGGREGATOR_JVM
+                        + ", profile "
                         + "`prod,batch-only`: stream stages off; %d tasks at a time) archived them to JSONL files, and "
                         + "once the archive was complete ran the daily summary (page, UTC date, views, exact unique "
                         + "users) twice: **from Kafka**, `POST /admin/batch-runs` until `GET /admin/batch-runs/{id}` "

@@ -419,7 +419,7 @@ public final class LatencyBenchmark {
                         # Latency benchmark, %s
 
                         One run, one machine (2 cores), the local stack (one KRaft broker, Artemis, PostgreSQL) and \
-                        ingest-, aggregator- and view-service as packaged (`quarkus-run.jar`, -Xmx512m, default \
+                        ingest-, aggregator- and view-service as packaged (`quarkus-run.jar`, heaps as `./tally` gives them, default \
                         windows), with the load generator on the same cores. Load: %,d clicks/s through \
                         `POST /events/batch` (%d clicks a request, open loop), event time = now, %,d users, %,d \
                         pages, `clicks` with %d partitions. Among it, %d probes a second: one click on a page of its \

@@ -74,7 +74,6 @@ public class DerivedPublisher {
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 2);
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 131072);
-        config.put(ProducerConfig.BUFFER_MEMORY_CONFIG, 64L * 1024 * 1024);
         producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
         metrics = new KafkaClientMetrics(producer);
         metrics.bindTo(registry);

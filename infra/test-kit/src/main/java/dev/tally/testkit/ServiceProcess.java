@@ -1,5 +1,6 @@
 package dev.tally.testkit;
 
+import dev.tally.infra.stack.ServiceJvm;
 import dev.tally.infra.stack.StackInfo;
 
 import java.io.IOException;
@@ -48,9 +49,11 @@ public final class ServiceProcess implements AutoCloseable {
         try {
             Files.createDirectories(logDir);
             Path log = logDir.resolve(name + ".log");
-            ProcessBuilder builder = new ProcessBuilder(List.of(
-                    Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar",
-                    jar.toString()))
+            List<String> command = new java.util.ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+            command.addAll(ServiceJvm.options(name.replaceAll("-\\d+$", ""))); // "aggregator-service-2": a replica
+            command.addAll(List.of("-jar", jar.toString()));
+            ProcessBuilder builder = new ProcessBuilder(command)
                     .redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             builder.environment().putAll(stack.serviceEnvironment());

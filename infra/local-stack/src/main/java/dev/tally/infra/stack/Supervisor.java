@@ -73,7 +73,9 @@ final class Supervisor implements AutoCloseable {
     }
 
     private synchronized void start(ServiceSpec spec) throws IOException {
-        List<String> command = List.of(ChildProcesses.java(), "-Xms64m", "-Xmx512m", "-jar", jar(spec).toString());
+        List<String> command = new java.util.ArrayList<>(List.of(ChildProcesses.java()));
+        command.addAll(ServiceJvm.options(spec.name()));
+        command.addAll(List.of("-jar", jar(spec).toString()));
         ProcessBuilder builder = new ProcessBuilder(ChildProcesses.ownSession(command))
                 .directory(home.toFile())
                 .redirectErrorStream(true)
