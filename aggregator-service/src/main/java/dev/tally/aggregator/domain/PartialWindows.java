@@ -83,6 +83,11 @@ public final class PartialWindows {
     /** Partials changed since the last checkpoint. */
     private final Set<Key> unsaved = new HashSet<>();
     private Instant maxEventTime;
+    /**
+     * No open window closes before this (epoch milliseconds; a lower bound): until the watermark reaches it, a batch
+     * need not look at every open window.
+     */
+    private long nextClose = Long.MAX_VALUE;
 
     public PartialWindows(int partition, List<WindowSpec> specs, Duration outOfOrderness, int exactLimit) {
         this.partition = partition;
@@ -116,6 +121,7 @@ public final class PartialWindows {
                 }
                 Key key = new Key(spec.name(), group, window.start());
                 Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
+                noteClose(spec, window);
                 partial.views++;
                 partial.users.add(event.userId());
                 if (event.value() != null) {
@@ -144,7 +150,8 @@ public final class PartialWindows {
             Key key = keys.next();
             Partial partial = open.get(key);
             WindowSpec spec = specsByName.get(key.spec());
-            if (spec.emit() == WindowSpec.EmitPolicy.ON_UPDATE || spec.closed(partial.window, watermark)) {
+            if (spec.emit() == WindowSpec.EmitPolicy.ON_UPDATE || (closing(watermark)
+                    && spec.closed(partial.window, watermark))) {
                 updates.add(send(key, partial));
                 keys.remove();
             }
@@ -178,13 +185,29 @@ public final class PartialWindows {
                 partial.users.method(), partial.users.relativeError(), partial.valueSum, partial.version);
     }
 
+    private void noteClose(WindowSpec spec, Window window) {
+        nextClose = Math.min(nextClose, window.end().toEpochMilli() + spec.grace().toMillis());
+    }
+
+    /** True if the watermark may have closed some open window. */
+    private boolean closing(Instant watermark) {
+        return watermark != null && watermark.toEpochMilli() >= nextClose;
+    }
+
     private void removeClosed() {
         Instant watermark = watermark();
+        if (!closing(watermark)) {
+            return;
+        }
+        nextClose = Long.MAX_VALUE;
         open.entrySet().removeIf(e -> {
-            boolean closed = specsByName.get(e.getKey().spec()).closed(e.getValue().window, watermark);
+            WindowSpec spec = specsByName.get(e.getKey().spec());
+            boolean closed = spec.closed(e.getValue().window, watermark);
             if (closed) {
                 unsaved.remove(e.getKey()); // gone after a restore too: the watermark closes it again
                 changed.remove(e.getKey());
+            } else {
+                noteClose(spec, e.getValue().window);
             }
             return closed;
         });
@@ -228,6 +251,9 @@ public final class PartialWindows {
             Window window = new Window(spec, start, Instant.ofEpochMilli(in.readLong()));
             Key key = new Key(spec, page, start);
             Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
+            if (specsByName.containsKey(spec)) {
+                noteClose(specsByName.get(spec), window);
+            }
             partial.views = in.readLong();
             partial.version = in.readLong();
             partial.valueSum = new java.math.BigDecimal(in.readUTF());
@@ -292,6 +318,7 @@ public final class PartialWindows {
         open.clear();
         changed.clear();
         unsaved.clear();
+        nextClose = Long.MAX_VALUE;
         for (int i = 0; i < size; i++) {
             String spec = in.readUTF();
             String page = in.readUTF();
@@ -308,6 +335,7 @@ public final class PartialWindows {
                 restored.valueSum = partial.valueSum;
                 Key key = new Key(spec, page, start);
                 open.put(key, restored);
+                noteClose(specsByName.get(spec), partial.window);
                 if (pending) {
                     changed.add(key);
                 }

@@ -35,6 +35,8 @@ public final class SessionWindows {
     private final Duration gap;
     private final Duration grace;
     private final Map<String, TreeMap<Instant, Open>> byUser = new HashMap<>();
+    /** No open session completes before this (epoch milliseconds; a lower bound). */
+    private long nextComplete = Long.MAX_VALUE;
     /** Users whose sessions changed since the last checkpoint. */
     private final java.util.Set<String> unsaved = new java.util.HashSet<>();
 
@@ -72,6 +74,7 @@ public final class SessionWindows {
             }
         }
         sessions.put(merged.start, merged);
+        noteComplete(merged);
         unsaved.add(event.userId());
         return Optional.empty();
     }
@@ -79,9 +82,10 @@ public final class SessionWindows {
     /** Removes and returns the sessions the watermark has completed, oldest first per user. */
     public List<Session> complete(Instant watermark) {
         List<Session> done = new ArrayList<>();
-        if (watermark == null) {
+        if (watermark == null || watermark.toEpochMilli() < nextComplete) {
             return done;
         }
+        nextComplete = Long.MAX_VALUE;
         Iterator<Map.Entry<String, TreeMap<Instant, Open>>> users = byUser.entrySet().iterator();
         while (users.hasNext()) {
             Map.Entry<String, TreeMap<Instant, Open>> user = users.next();
@@ -93,6 +97,8 @@ public final class SessionWindows {
                             List.copyOf(open.pages)));
                     sessions.remove();
                     unsaved.add(user.getKey());
+                } else {
+                    noteComplete(open);
                 }
             }
             if (user.getValue().isEmpty()) {
@@ -111,6 +117,10 @@ public final class SessionWindows {
                 write(open, out);
             }
         }
+    }
+
+    private void noteComplete(Open open) {
+        nextComplete = Math.min(nextComplete, open.end.toEpochMilli() + gap.toMillis() + grace.toMillis());
     }
 
     private static void write(Open open, java.io.DataOutputStream out) throws java.io.IOException {
@@ -158,6 +168,7 @@ public final class SessionWindows {
             for (int j = 0; j < count; j++) {
                 Open open = read(in);
                 sessions.put(open.start, open);
+                noteComplete(open);
             }
             if (sessions.isEmpty()) {
                 byUser.remove(user);
@@ -176,10 +187,12 @@ public final class SessionWindows {
     public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
         byUser.clear();
         unsaved.clear();
+        nextComplete = Long.MAX_VALUE;
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
             String user = in.readUTF();
             Open open = read(in);
+            noteComplete(open);
             byUser.computeIfAbsent(user, u -> new TreeMap<>()).put(open.start, open);
         }
     }
