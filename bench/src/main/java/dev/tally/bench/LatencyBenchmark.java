@@ -48,7 +48,7 @@ import java.util.regex.Pattern;
  */
 public final class LatencyBenchmark {
     private static final String KEY = "bench-key";
-    private static final Duration POLL = Duration.ofMillis(10);
+    private static final Duration POLL = Duration.ofMillis(25);
     private static final Duration PROBE_TIMEOUT = Duration.ofSeconds(30);
     private static final int MAX_LOAD_IN_FLIGHT = 64;
 
@@ -60,7 +60,7 @@ public final class LatencyBenchmark {
                   --batch N       clicks per POST /events/batch request (default 100)
                   --warmup S      seconds of load before probes count (default 20)
                   --seconds S     seconds of load during which probes count (default 60)
-                  --probes N      probes per second (default 10)
+                  --probes N      probes per second (default 5)
                   --partitions N  partitions of clicks (default 8)
                   --users N       distinct users (default 100000)
                   --pages N       distinct pages of the load (default 1000)
@@ -93,7 +93,7 @@ public final class LatencyBenchmark {
             int batch = 100;
             long warmup = 20;
             long seconds = 60;
-            int probes = 10;
+            int probes = 5;
             int partitions = 8;
             int users = 100_000;
             int pages = 1_000;
