@@ -43,7 +43,7 @@ import java.util.regex.Pattern;
  * (open loop: a request is sent on time whether or not the earlier ones were answered), and among them, a few times
  * a second, a probe: one click on a page of its own, sent through {@code POST /events}; then it asks view-service for
  * that page's day until the click is counted. A probe's latency runs from just before its request was sent to the
- * first answer that counted it (the polls are 10 ms apart, which bounds the error). Kafka's own EndToEndLatency tool
+ * first answer that counted it (the polls are 25 ms apart, which bounds the error). Kafka's own EndToEndLatency tool
  * runs on the same broker in the same run, as the floor of one hop through Kafka. Run by {@code bench/latency.sh}.
  */
 public final class LatencyBenchmark {
