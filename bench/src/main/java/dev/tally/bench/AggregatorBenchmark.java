@@ -1,5 +1,7 @@
 package dev.tally.bench;
 
+import static dev.tally.bench.Md.seconds;
+
 import dev.tally.contracts.Topics;
 import dev.tally.infra.stack.StackInfo;
 import dev.tally.testkit.LocalStackProcess;
@@ -270,10 +272,6 @@ public final class AggregatorBenchmark {
                             && p.info().arguments().map(a -> String.join(" ", a).contains(dataDir)).orElse(false))
                     .map(CpuMeter::tree).reduce(Duration.ZERO, Duration::plus);
         }
-    }
-
-    private static double seconds(Duration d) {
-        return d.toNanos() / 1e9;
     }
 
     static Set<ProcessHandle> children() {

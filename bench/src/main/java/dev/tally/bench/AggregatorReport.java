@@ -1,5 +1,9 @@
 package dev.tally.bench;
 
+import static dev.tally.bench.Md.num;
+import static dev.tally.bench.Md.row;
+import static dev.tally.bench.Md.seconds;
+
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -142,18 +146,6 @@ final class AggregatorReport {
         md.append("Machine: ").append(IngestReport.machine()).append(String.format(Locale.ROOT,
                 " Before the run it was %s busy with other work.%n", pct(busyBefore)));
         return md.toString();
-    }
-
-    private static double seconds(Duration d) {
-        return d.toNanos() / 1e9;
-    }
-
-    private static void row(StringBuilder md, String... cells) {
-        md.append("| ").append(String.join(" | ", cells)).append(" |\n");
-    }
-
-    private static String num(double value) {
-        return Double.isNaN(value) || Double.isInfinite(value) ? "—" : String.format(Locale.ROOT, "%,.0f", value);
     }
 
     private static String dec(double value) {

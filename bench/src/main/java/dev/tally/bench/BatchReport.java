@@ -1,5 +1,9 @@
 package dev.tally.bench;
 
+import static dev.tally.bench.Md.num;
+import static dev.tally.bench.Md.row;
+import static dev.tally.bench.Md.seconds;
+
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -68,18 +72,6 @@ record BatchReport(BatchOptions options, ClickLoader.Result loaded, ConsumerPerf
         md.append("Machine: ").append(IngestReport.machine()).append(String.format(Locale.ROOT,
                 " Before the run it was %.0f%% busy with other work.%n", busyBefore * 100));
         return md.toString();
-    }
-
-    private static double seconds(Duration d) {
-        return d.toNanos() / 1e9;
-    }
-
-    private static void row(StringBuilder md, String... cells) {
-        md.append("| ").append(String.join(" | ", cells)).append(" |\n");
-    }
-
-    private static String num(double value) {
-        return Double.isNaN(value) || Double.isInfinite(value) ? "—" : String.format(Locale.ROOT, "%,.0f", value);
     }
 
     private static String dec(double value) {

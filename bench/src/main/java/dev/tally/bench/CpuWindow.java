@@ -1,5 +1,7 @@
 package dev.tally.bench;
 
+import static dev.tally.bench.Md.seconds;
+
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
@@ -67,9 +69,5 @@ final class CpuWindow implements HttpLoad.Window {
     private Snapshot snapshot() {
         return new Snapshot(System.nanoTime(), CpuMeter.process(ProcessHandle.current()), CpuMeter.process(ingest),
                 CpuMeter.tree(stack), CpuMeter.machine());
-    }
-
-    private static double seconds(Duration d) {
-        return d.toNanos() / 1e9;
     }
 }

@@ -1,5 +1,8 @@
 package dev.tally.bench;
 
+import static dev.tally.bench.Md.num;
+import static dev.tally.bench.Md.row;
+
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -166,14 +169,6 @@ final class IngestReport {
 
     private static List<Measured> concat(List<Measured> a, List<Measured> b) {
         return java.util.stream.Stream.concat(a.stream(), b.stream()).toList();
-    }
-
-    private static void row(StringBuilder md, String... cells) {
-        md.append("| ").append(String.join(" | ", cells)).append(" |\n");
-    }
-
-    private static String num(double value) {
-        return Double.isNaN(value) ? "—" : String.format(Locale.ROOT, "%,.0f", value);
     }
 
     private static String dec(double value) {
