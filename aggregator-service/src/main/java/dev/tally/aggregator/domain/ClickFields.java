@@ -1,11 +1,11 @@
 package dev.tally.aggregator.domain;
 
+import dev.tally.aggregator.json.IsoInstants;
 import dev.tally.contracts.ClickEvent;
 
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
-import java.time.LocalDate;
 import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 
@@ -23,7 +23,6 @@ import java.util.Arrays;
  */
 public final class ClickFields {
     private static final long MILLIS_PER_DAY = 86_400_000L;
-    private static final long NOT_FAST = Long.MIN_VALUE;
 
     char[] eventId = new char[64];
     int eventIdLength;
@@ -35,8 +34,8 @@ public final class ClickFields {
     private String error;
 
     // the date of the previous event, which is nearly always the date of the next one
-    private final char[] lastDate = new char[10];
-    private long lastEpochDay = Long.MIN_VALUE;
+    private final CharsView timeView = new CharsView();
+    private final long[] timeFields = new long[2];
 
     /**
      * Reads {@code data[offset, offset + length)}; false if it is not a readable click, with {@link #error()}
@@ -514,13 +513,13 @@ public final class ClickFields {
     }
 
     /**
-     * Parses the common form {@code yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:MM)} without allocating; anything else
-     * goes through {@link DateTimeFormatter#ISO_INSTANT}, which is how a {@link ClickEvent}'s time is read.
+     * Parses the common form {@code yyyy-MM-ddTHH:mm:ss[.fraction](Z|±HH:MM)} without allocating (with
+     * {@link IsoInstants#read}); anything else goes through {@link DateTimeFormatter#ISO_INSTANT}, which is how a
+     * {@link ClickEvent}'s time is read.
      */
     boolean time(char[] c, int o, int n) {
-        long fast = fastTime(c, o, n);
-        if (fast != NOT_FAST) {
-            eventTimeMillis = fast;
+        if (IsoInstants.read(timeView.of(c, o, n), timeFields)) {
+            eventTimeMillis = timeFields[0] * 1000 + timeFields[1] / 1_000_000;
             return true;
         }
         try {
@@ -531,87 +530,37 @@ public final class ClickFields {
         }
     }
 
-    private long fastTime(char[] c, int o, int n) {
-        if (n < 20 || c[o + 4] != '-' || c[o + 7] != '-' || (c[o + 10] != 'T') || c[o + 13] != ':'
-                || c[o + 16] != ':') {
-            return NOT_FAST;
-        }
-        int hour = digits2(c, o + 11);
-        int minute = digits2(c, o + 14);
-        int second = digits2(c, o + 17);
-        if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) {
-            return NOT_FAST;
-        }
-        int at = o + 19;
-        int end = o + n;
-        long millis = 0;
-        if (c[at] == '.') {
-            at++;
-            int digits = 0;
-            int scale = 100;
-            while (at < end && c[at] >= '0' && c[at] <= '9') {
-                if (digits < 3) {
-                    millis += (c[at] - '0') * scale;
-                    scale /= 10;
-                }
-                digits++;
-                at++;
-            }
-            if (digits == 0 || digits > 9) {
-                return NOT_FAST;
-            }
-        }
-        long offsetSeconds;
-        if (at == end - 1 && c[at] == 'Z') {
-            offsetSeconds = 0;
-        } else if (at == end - 6 && (c[at] == '+' || c[at] == '-') && c[at + 3] == ':') {
-            int oh = digits2(c, at + 1);
-            int om = digits2(c, at + 4);
-            if (oh < 0 || oh > 18 || om < 0 || om > 59 || (oh == 18 && om > 0)) {
-                return NOT_FAST;
-            }
-            offsetSeconds = (c[at] == '-' ? -1 : 1) * (oh * 3600L + om * 60L);
-        } else {
-            return NOT_FAST;
-        }
-        long epochDay = epochDay(c, o);
-        if (epochDay == Long.MIN_VALUE) {
-            return NOT_FAST;
-        }
-        return epochDay * MILLIS_PER_DAY + (hour * 3600L + minute * 60L + second - offsetSeconds) * 1000L + millis;
-    }
+    /** A reusable view of a range of a char array, so that the time is parsed where it was decoded. */
+    private static final class CharsView implements CharSequence {
+        private char[] chars;
+        private int offset;
+        private int length;
 
-    private long epochDay(char[] c, int o) {
-        boolean same = lastEpochDay != Long.MIN_VALUE;
-        for (int i = 0; same && i < 10; i++) {
-            same = lastDate[i] == c[o + i];
+        CharsView of(char[] chars, int offset, int length) {
+            this.chars = chars;
+            this.offset = offset;
+            this.length = length;
+            return this;
         }
-        if (same) {
-            return lastEpochDay;
-        }
-        int year = digits2(c, o) * 100 + digits2(c, o + 2);
-        int month = digits2(c, o + 5);
-        int day = digits2(c, o + 8);
-        if (digits2(c, o) < 0 || digits2(c, o + 2) < 0 || month < 0 || day < 0) {
-            return Long.MIN_VALUE;
-        }
-        long epochDay;
-        try {
-            epochDay = LocalDate.of(year, month, day).toEpochDay();
-        } catch (DateTimeException e) {
-            return Long.MIN_VALUE;
-        }
-        System.arraycopy(c, o, lastDate, 0, 10);
-        lastEpochDay = epochDay;
-        return epochDay;
-    }
 
-    private static int digits2(char[] c, int at) {
-        char a = c[at];
-        char b = c[at + 1];
-        if (a < '0' || a > '9' || b < '0' || b > '9') {
-            return -1;
+        @Override
+        public int length() {
+            return length;
         }
-        return (a - '0') * 10 + (b - '0');
+
+        @Override
+        public char charAt(int index) {
+            return chars[offset + index];
+        }
+
+        @Override
+        public CharSequence subSequence(int start, int end) {
+            return new String(chars, offset + start, end - start);
+        }
+
+        @Override
+        public String toString() {
+            return new String(chars, offset, length);
+        }
     }
 }
