@@ -222,15 +222,62 @@ public final class PartialWindows {
         out.writeInt(unsaved.size());
         for (Key key : unsaved) {
             Partial partial = open.get(key);
-            out.writeUTF(key.spec());
-            out.writeUTF(key.pageId());
-            out.writeLong(partial.window.start().toEpochMilli());
-            out.writeLong(partial.window.end().toEpochMilli());
-            out.writeLong(partial.views);
-            out.writeLong(partial.version);
-            out.writeUTF(partial.valueSum.toString());
-            out.writeBoolean(changed.contains(key));
+            writeTotals(key, partial, out);
             partial.users.writeChanges(out);
+        }
+    }
+
+    /** What a snapshot and a delta write alike of a partial, before its users. */
+    private void writeTotals(Key key, Partial partial, java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeUTF(key.spec());
+        out.writeUTF(key.pageId());
+        out.writeLong(partial.window.start().toEpochMilli());
+        out.writeLong(partial.window.end().toEpochMilli());
+        out.writeLong(partial.views);
+        out.writeLong(partial.version);
+        out.writeUTF(partial.valueSum.toString());
+        out.writeBoolean(changed.contains(key));
+    }
+
+    /**
+     * Reads a partial written by {@link #writeTotals} and its users (all of them from a snapshot, or those gained
+     * from a {@code delta}), into the state; a partial of a definition no longer configured is dropped.
+     */
+    private void readPartial(java.io.DataInputStream in, boolean withPending, boolean delta)
+            throws java.io.IOException {
+        String spec = in.readUTF();
+        String page = in.readUTF();
+        Instant start = Instant.ofEpochMilli(in.readLong());
+        Window window = new Window(spec, start, Instant.ofEpochMilli(in.readLong()));
+        long views = in.readLong();
+        long version = in.readLong();
+        java.math.BigDecimal valueSum = new java.math.BigDecimal(in.readUTF());
+        boolean pending = withPending && in.readBoolean();
+        Key key = new Key(spec, page, start);
+        Partial partial;
+        if (delta) {
+            partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
+            partial.users.readChanges(in);
+        } else {
+            partial = new Partial(window, views, version, UniqueCounter.readFrom(in, exactLimit));
+        }
+        partial.views = views;
+        partial.version = version;
+        partial.valueSum = valueSum;
+        WindowSpec definition = specsByName.get(spec);
+        if (definition == null) {
+            open.remove(key);
+            return;
+        }
+        open.put(key, partial);
+        noteClose(definition, window);
+        if (delta) {
+            unsaved.add(key);
+        }
+        if (pending) {
+            changed.add(key);
+        } else {
+            changed.remove(key);
         }
     }
 
@@ -245,30 +292,7 @@ public final class PartialWindows {
         maxEventTime = max == Long.MIN_VALUE ? null : Instant.ofEpochMilli(max);
         int size = in.readInt();
         for (int i = 0; i < size; i++) {
-            String spec = in.readUTF();
-            String page = in.readUTF();
-            Instant start = Instant.ofEpochMilli(in.readLong());
-            Window window = new Window(spec, start, Instant.ofEpochMilli(in.readLong()));
-            Key key = new Key(spec, page, start);
-            Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
-            if (specsByName.containsKey(spec)) {
-                noteClose(specsByName.get(spec), window);
-            }
-            partial.views = in.readLong();
-            partial.version = in.readLong();
-            partial.valueSum = new java.math.BigDecimal(in.readUTF());
-            boolean pending = withPending && in.readBoolean();
-            partial.users.readChanges(in);
-            if (specsByName.containsKey(spec)) {
-                unsaved.add(key);
-                if (pending) {
-                    changed.add(key);
-                } else {
-                    changed.remove(key);
-                }
-            } else {
-                open.remove(key); // a definition no longer configured
-            }
+            readPartial(in, withPending, true);
         }
         removeClosed();
     }
@@ -289,16 +313,8 @@ public final class PartialWindows {
         out.writeLong(maxEventTime == null ? Long.MIN_VALUE : maxEventTime.toEpochMilli());
         out.writeInt(open.size());
         for (Map.Entry<Key, Partial> entry : open.entrySet()) {
-            Partial partial = entry.getValue();
-            out.writeUTF(entry.getKey().spec());
-            out.writeUTF(entry.getKey().pageId());
-            out.writeLong(partial.window.start().toEpochMilli());
-            out.writeLong(partial.window.end().toEpochMilli());
-            out.writeLong(partial.views);
-            out.writeLong(partial.version);
-            out.writeUTF(partial.valueSum.toString());
-            out.writeBoolean(changed.contains(entry.getKey()));
-            partial.users.writeTo(out);
+            writeTotals(entry.getKey(), entry.getValue(), out);
+            entry.getValue().users.writeTo(out);
         }
     }
 
@@ -320,26 +336,7 @@ public final class PartialWindows {
         unsaved.clear();
         nextClose = Long.MAX_VALUE;
         for (int i = 0; i < size; i++) {
-            String spec = in.readUTF();
-            String page = in.readUTF();
-            Instant start = Instant.ofEpochMilli(in.readLong());
-            Instant end = Instant.ofEpochMilli(in.readLong());
-            Partial partial = new Partial(new Window(spec, start, end), exactLimit);
-            partial.views = in.readLong();
-            partial.version = in.readLong();
-            partial.valueSum = new java.math.BigDecimal(in.readUTF());
-            boolean pending = withPending && in.readBoolean();
-            UniqueCounter users = UniqueCounter.readFrom(in, exactLimit);
-            if (specsByName.containsKey(spec)) {
-                Partial restored = new Partial(partial.window, partial.views, partial.version, users);
-                restored.valueSum = partial.valueSum;
-                Key key = new Key(spec, page, start);
-                open.put(key, restored);
-                noteClose(specsByName.get(spec), partial.window);
-                if (pending) {
-                    changed.add(key);
-                }
-            }
+            readPartial(in, withPending, false);
         }
     }
 

@@ -79,8 +79,6 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private final String stage;
     private final int snapshotFormat;
     protected final Map<Integer, S> states = new ConcurrentHashMap<>();
-    /** The format of the checkpoint being read, while {@link #readState} or {@link #readDelta} runs. */
-    int formatRead;
     private final Counter redelivered;
     private final Counter fenced;
     private final Timer commitLatency;
@@ -116,13 +114,14 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
 
     abstract void writeState(S state, DataOutputStream out) throws IOException;
 
-    abstract void readState(S state, DataInputStream in) throws IOException;
+    /** Reads a snapshot written by {@link #writeState}, in {@code format} (one that {@link #reads} accepts). */
+    abstract void readState(S state, DataInputStream in, int format) throws IOException;
 
     /** Writes what changed since the last checkpoint (see {@link #checkpointed}). */
     abstract void writeDelta(S state, DataOutputStream out) throws IOException;
 
     /** Applies a delta written by {@link #writeDelta} to the state it was written after. */
-    abstract void readDelta(S state, DataInputStream in) throws IOException;
+    abstract void readDelta(S state, DataInputStream in, int format) throws IOException;
 
     /** The state has just been checkpointed (or restored): what changed so far is in the store. */
     abstract void checkpointed(S state);
@@ -342,7 +341,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     }
 
     private interface Reading {
-        void from(DataInputStream in) throws IOException;
+        void from(DataInputStream in, int format) throws IOException;
     }
 
     private byte[] write(Writing writing) {
@@ -361,11 +360,11 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     /** Sets a partition's state to its checkpoint (snapshot, then deltas), or to empty without one. */
     private void restore(int partition, S state, Checkpoint checkpoint) {
         byte[] snapshot = checkpoint == null ? snapshot(newState(partition)) : checkpoint.snapshot();
-        read(snapshot, in -> readState(state, in));
+        read(snapshot, (in, format) -> readState(state, in, format));
         long deltaBytes = 0;
         if (checkpoint != null) {
             for (byte[] delta : checkpoint.deltas()) {
-                read(delta, in -> readDelta(state, in));
+                read(delta, (in, format) -> readDelta(state, in, format));
                 deltaBytes += delta.length;
             }
         }
@@ -386,14 +385,13 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private void read(byte[] data, Reading reading) {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
             int format = in.readInt();
-            formatRead = format;
             if (!reads(format)) {
                 throw new IllegalStateException("a " + stage + " checkpoint of format " + format + " cannot be read "
                         + "(this version writes " + snapshotFormat + "); to recompute from the log, stop every "
                         + "aggregator and empty aggregator.checkpoint, aggregator.checkpoint_delta, "
                         + "aggregator.outbox and aggregator.seen_event");
             }
-            reading.from(in);
+            reading.from(in, format);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -73,6 +73,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     private final AggregatorConfig config;
     private final List<WindowSpec> specs;
+    private final Map<String, WindowSpec> specsByName = new HashMap<>();
     private final WindowSpec sessionSpec;
     private final MeterRegistry registry;
     private final Set<Integer> watermarkGauges = ConcurrentHashMap.newKeySet();
@@ -87,6 +88,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         this.config = config;
         this.registry = registry;
         this.specs = config.windowSpecs();
+        specs.forEach(s -> specsByName.put(s.name(), s));
         this.sessionSpec = specs.stream().filter(s -> s.kind() == WindowSpec.Kind.SESSION).findFirst().orElse(null);
         this.counted = registry.counter("tally.aggregator.events.counted");
         this.unreadable = registry.counter("tally.aggregator.events.skipped", "reason", "unreadable");
@@ -258,7 +260,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     }
 
     private WindowSpec spec(Window window) {
-        return specs.stream().filter(s -> s.name().equals(window.spec())).findFirst().orElseThrow();
+        return specsByName.get(window.spec()); // every window here is of a configured definition
     }
 
     private WindowRef ref(Window window) {
@@ -290,8 +292,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     }
 
     @Override
-    void readState(State state, DataInputStream in) throws IOException {
-        state.windows.readFrom(in, formatRead >= 3);
+    void readState(State state, DataInputStream in, int format) throws IOException {
+        state.windows.readFrom(in, format >= 3);
         if (in.readBoolean() && state.sessions != null) {
             state.sessions.readFrom(in);
         }
@@ -307,8 +309,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     }
 
     @Override
-    void readDelta(State state, DataInputStream in) throws IOException {
-        state.windows.readChanges(in, formatRead >= 3);
+    void readDelta(State state, DataInputStream in, int format) throws IOException {
+        state.windows.readChanges(in, format >= 3);
         if (in.readBoolean() && state.sessions != null) { // last in the delta: unread if no longer configured
             state.sessions.readChanges(in);
         }

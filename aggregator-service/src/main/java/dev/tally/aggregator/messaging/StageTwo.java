@@ -58,6 +58,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
 
     private final AggregatorConfig config;
     private final List<WindowSpec> specs;
+    private final Map<String, WindowSpec> specsByName = new java.util.HashMap<>();
     private final Counter results;
     private final Counter finals;
     private final Counter dropped;
@@ -67,6 +68,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         super(STAGE, 4, "tally.aggregator.partials.skipped", registry);
         this.config = config;
         this.specs = config.windowSpecs().stream().filter(s -> s.kind() != WindowSpec.Kind.SESSION).toList();
+        specs.forEach(s -> specsByName.put(s.name(), s));
         this.results = registry.counter("tally.aggregator.results.published");
         this.finals = registry.counter("tally.aggregator.results.final");
         this.dropped = registry.counter("tally.aggregator.partials.dropped", "reason", "past-retention");
@@ -115,7 +117,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
             totals.watermark(partial.sourcePartition(), partial.watermark(), Boolean.TRUE.equals(partial.idle()));
             return;
         }
-        if (specs.stream().noneMatch(s -> s.name().equals(partial.spec()))) {
+        if (!specsByName.containsKey(partial.spec())) {
             LOG.debugf("a partial of window definition %s, which is not configured here, skipped", partial.spec());
             return;
         }
@@ -132,8 +134,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     }
 
     private OutRecord pageStats(WindowTotals.Result result) {
-        WindowSpec spec = specs.stream().filter(s -> s.name().equals(result.window().spec())).findFirst()
-                .orElseThrow();
+        WindowSpec spec = specsByName.get(result.window().spec());
         WindowRef window = StageOne.windowRef(spec, result.window());
         boolean byPage = spec.byPage();
         WindowResult value = new WindowResult(byPage ? result.pageId() : null, window, result.views(),
@@ -158,8 +159,8 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     }
 
     @Override
-    void readState(State state, DataInputStream in) throws IOException {
-        state.totals.readFrom(in, formatRead >= 4);
+    void readState(State state, DataInputStream in, int format) throws IOException {
+        state.totals.readFrom(in, format >= 4);
     }
 
     @Override
@@ -168,8 +169,8 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     }
 
     @Override
-    void readDelta(State state, DataInputStream in) throws IOException {
-        state.totals.readChanges(in, formatRead >= 4);
+    void readDelta(State state, DataInputStream in, int format) throws IOException {
+        state.totals.readChanges(in, format >= 4);
     }
 
     @Override
