@@ -3,6 +3,7 @@ package dev.tally.aggregator;
 import dev.tally.aggregator.domain.WindowSpec;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithName;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +39,19 @@ public interface AggregatorConfig {
     /** How often each stage-1 partition sends its watermark to stage 2 when nothing else happens. */
     @WithDefault("PT1S")
     Duration heartbeatInterval();
+
+    /** Whether this replica runs the stream engine (off for a replica that only does batch work). */
+    @WithName("stream.enabled")
+    @WithDefault("true")
+    boolean streamEnabled();
+
+    /** At most this many records per stage and micro-batch. */
+    @WithDefault("10000")
+    int maxPollRecords();
+
+    /** How long after a replay's switch the old view version's state and topics are dropped. */
+    @WithDefault("PT10S")
+    Duration retiredDropAfter();
 
     /** The window definitions, by name. */
     Map<String, Window> windows();

@@ -101,12 +101,16 @@ class WindowingFlowTest {
             assertEquals("PT30M", session.get("gap").asText());
         }
         String metrics = io.restassured.RestAssured.get("/q/metrics").asString();
-        assertTrue(metrics.contains("tally_aggregator_watermark_seconds{partition=\""), "a watermark per partition");
+        assertTrue(metrics.contains("tally_aggregator_watermark_seconds{partition=\"0\",view_version=\"1\"}"),
+                "a watermark per partition");
         assertTrue(metrics.contains("tally_aggregator_events_late_total"), "late events are counted");
-        assertTrue(metrics.contains("tally_aggregator_windows_open{stage=\"stage1\"}"), "open windows");
-        assertTrue(metrics.contains("tally_aggregator_lag{partition=\"0\",stage=\"stage1\"}"),
+        assertTrue(metrics.contains("tally_aggregator_windows_open{stage=\"stage1\",view_version=\"1\"}"),
+                "open windows");
+        assertTrue(metrics.contains(
+                "tally_aggregator_lag{partition=\"0\",stage=\"stage1\",view_version=\"1\"}"),
                 "lag per partition, from the committed offset");
-        assertTrue(metrics.contains("tally_aggregator_batch_records_count{stage=\"stage1\"}"), "batch sizes");
+        assertTrue(metrics.contains(
+                "tally_aggregator_batch_records_count{stage=\"stage1\",view_version=\"1\"}"), "batch sizes");
     }
 
     @Test

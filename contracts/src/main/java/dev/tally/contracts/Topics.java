@@ -28,6 +28,19 @@ public final class Topics {
     public static final String PAGE_SUMMARIES = "page-summaries";
     /** Alert transitions (firing, resolved), keyed by alert fingerprint. */
     public static final String ALERTS = "alerts";
+    /**
+     * The control topic of the stream views' versions ({@link ViewVersionChange}), keyed by version; compacted. A
+     * Kappa replay announces here that a new version is being built, that readers switch to it, and that the old
+     * one is retired.
+     */
+    public static final String VIEW_VERSIONS = "view-versions";
+
+    /**
+     * What the stream engine writes: each view version has its own copy of these topics, named
+     * {@link ViewVersions#topic}; version 1 has the plain names.
+     */
+    public static final List<String> VERSIONED = List.of(PAGE_PARTIALS, PAGE_STATS, GROUP_STATS, SESSIONS,
+            CLICKS_LATE);
 
     /** Partition count of {@link #CLICKS} unless the stack is told otherwise: the unit of parallelism. */
     public static final int DEFAULT_CLICKS_PARTITIONS = 8;
@@ -47,7 +60,16 @@ public final class Topics {
                 new Spec(GROUP_STATS, clicksPartitions, true, false),
                 new Spec(SESSIONS, clicksPartitions, false, false),
                 new Spec(PAGE_SUMMARIES, clicksPartitions, true, false),
-                new Spec(ALERTS, 1, false, true));
+                new Spec(ALERTS, 1, false, true),
+                new Spec(VIEW_VERSIONS, 1, true, true));
+    }
+
+    /** The topics of view version {@code version}: {@link #VERSIONED}, laid out like version 1's. */
+    public static List<Spec> ofVersion(int version, int clicksPartitions) {
+        return all(clicksPartitions).stream().filter(spec -> VERSIONED.contains(spec.name()))
+                .map(spec -> new Spec(ViewVersions.topic(spec.name(), version), spec.partitions(), spec.compacted(),
+                        spec.unlimitedRetention()))
+                .toList();
     }
 
     private Topics() {

@@ -10,11 +10,10 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.kafka.KafkaRecord;
-import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.vertx.mutiny.sqlclient.SqlConnection;
-import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
 import java.io.ByteArrayInputStream;
@@ -76,38 +75,44 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     }
 
     private final Logger log;
-    private final String stage;
+    /** The stage's name in the store: {@code stage1}, or {@code v2.stage1} for view version 2. */
+    protected final String stage;
+    protected final ViewVersion version;
     private final int snapshotFormat;
     protected final Map<Integer, S> states = new ConcurrentHashMap<>();
     private final Counter redelivered;
     private final Counter fenced;
     private final Timer commitLatency;
     private final io.micrometer.core.instrument.DistributionSummary batchSize;
-
-    @Inject
-    StreamStateRepository repository;
-
-    @Inject
-    DerivedPublisher publisher;
-
-    @Inject
-    ObjectMapper json;
+    protected final EngineContext context;
+    protected final StreamStateRepository repository;
+    protected final DerivedPublisher publisher;
+    protected final ObjectMapper json;
 
     /**
+     * @param stage         {@code stage1} or {@code stage2}: the tag of the stage's metrics
      * @param skippedMetric the counter of records read again below the committed offset (after a restart or a
      *                      rebalance), tagged {@code reason=already-read}
      */
-    CheckpointedStage(String stage, int snapshotFormat, String skippedMetric, MeterRegistry registry) {
+    CheckpointedStage(ViewVersion version, String stage, int snapshotFormat, String skippedMetric,
+                      EngineContext context) {
         this.log = Logger.getLogger(getClass());
-        this.stage = stage;
+        this.version = version;
+        this.stage = version.stage(stage);
         this.snapshotFormat = snapshotFormat;
-        this.redelivered = registry.counter(skippedMetric, "reason", "already-read");
-        this.fenced = registry.counter("tally.aggregator.partitions.fenced", "stage", stage);
+        this.context = context;
+        this.repository = context.repository();
+        this.publisher = context.publisher();
+        this.json = context.json();
+        MeterRegistry registry = context.registry();
+        this.redelivered = registry.counter(skippedMetric, "reason", "already-read", "view_version", version.tag());
+        this.fenced = registry.counter("tally.aggregator.partitions.fenced", "stage", stage, "view_version",
+                version.tag());
         this.commitLatency = Timer.builder("tally.aggregator.batch.commit").tag("stage", stage)
-                .publishPercentiles(0.5, 0.99).register(registry);
+                .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
         this.batchSize = io.micrometer.core.instrument.DistributionSummary.builder("tally.aggregator.batch.records")
                 .description("records of a batch not read before").tag("stage", stage)
-                .publishPercentiles(0.5, 0.99).register(registry);
+                .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
     }
 
     abstract S newState(int partition);
@@ -126,7 +131,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     /** The state has just been checkpointed (or restored): what changed so far is in the store. */
     abstract void checkpointed(S state);
 
-    abstract R parse(String payload, IncomingKafkaRecordMetadata<?, ?> source);
+    /** The record's value, or null if it is unreadable (counted as read, changes nothing). */
+    abstract R parse(String payload, int partition, long offset);
 
     /**
      * Applies the new records of each touched partition to its state, inside the batch's transaction; returns what
@@ -176,16 +182,18 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         partitions.forEach(states::remove);
     }
 
-    Uni<Void> consume(KafkaRecordBatch<String, String> batch) {
+    /** Applies what one poll returned and commits it; completes once it is committed and published. */
+    Uni<Void> consume(ConsumerRecords<String, String> batch) {
         Map<Integer, List<Read<R>>> byPartition = new LinkedHashMap<>();
-        for (KafkaRecord<String, String> record : batch.getRecords()) {
-            IncomingKafkaRecordMetadata<?, ?> source = record.getMetadata(IncomingKafkaRecordMetadata.class)
-                    .orElseThrow();
-            byPartition.computeIfAbsent(source.getPartition(), p -> new ArrayList<>())
-                    .add(new Read<>(source.getOffset(), parse(record.getPayload(), source)));
+        for (TopicPartition partition : batch.partitions()) {
+            List<ConsumerRecord<String, String>> records = batch.records(partition);
+            List<Read<R>> reads = new ArrayList<>(records.size());
+            for (ConsumerRecord<String, String> record : records) {
+                reads.add(new Read<>(record.offset(), parse(record.value(), record.partition(), record.offset())));
+            }
+            byPartition.put(partition.partition(), reads);
         }
-        return oneAtATime(() -> commitRetrying(byPartition))
-                .call(() -> Uni.createFrom().completionStage(batch.ack()));
+        return oneAtATime(() -> commitRetrying(byPartition));
     }
 
     /**

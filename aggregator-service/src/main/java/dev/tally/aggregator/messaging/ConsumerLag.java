@@ -3,87 +3,67 @@ package dev.tally.aggregator.messaging;
 import dev.tally.contracts.Topics;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.scheduler.Scheduled;
-import io.smallrye.common.annotation.Identifier;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
-import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 
 /**
- * The lag of each partition owned here, per stage, as {@code tally.aggregator.lag{stage, partition}}: records of
- * the topic after the offset last committed with the state (Kafka's own consumer lag counts from the fetch position,
- * which runs ahead of what is committed). Refreshed every 5 s from the partitions' end offsets; NaN for a partition
- * not owned here.
+ * The lag of each partition owned here, per view version and stage, as
+ * {@code tally.aggregator.lag{view_version, stage, partition}}: records of the topic after the offset last
+ * committed with the state (Kafka's own consumer lag counts from the fetch position, which runs ahead of what is
+ * committed). Refreshed every 5 s from the partitions' end offsets; NaN for a partition not owned here.
  */
 @ApplicationScoped
 public class ConsumerLag {
     private static final Logger LOG = Logger.getLogger(ConsumerLag.class);
 
     @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
+    StreamEngines engines;
 
     @Inject
-    StageOne stageOne;
-
-    @Inject
-    StageTwo stageTwo;
+    TopicLayout topics;
 
     @Inject
     MeterRegistry registry;
 
-    private Admin admin;
     private final Map<String, Double> lags = new ConcurrentHashMap<>();
 
     @Scheduled(every = "5s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void refresh() {
-        try {
-            if (admin == null) {
-                Map<String, Object> config = new HashMap<>();
-                config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.get("bootstrap.servers"));
-                admin = Admin.create(config);
+        Set<String> current = new HashSet<>();
+        for (StreamEngine engine : engines.running()) {
+            ViewVersion version = engine.version();
+            try {
+                refresh(version, StageOne.STAGE, Topics.CLICKS, engine.committedClicks(), current);
+                refresh(version, StageTwo.STAGE, version.pagePartials(), engine.committedPartials(), current);
+            } catch (RuntimeException e) {
+                LOG.debugf("consumer lag of view version %d not refreshed: %s", version.number(), e.toString());
             }
-            refresh(StageOne.STAGE, Topics.CLICKS, stageOne.committedOffsets());
-            refresh(StageTwo.STAGE, Topics.PAGE_PARTIALS, stageTwo.committedOffsets());
-        } catch (Exception e) {
-            LOG.debugf("consumer lag not refreshed: %s", e.toString());
         }
+        lags.keySet().retainAll(current);
     }
 
-    private void refresh(String stage, String topic, Map<Integer, Long> committed) throws Exception {
-        Map<TopicPartition, OffsetSpec> wanted = new HashMap<>();
-        committed.keySet().forEach(p -> wanted.put(new TopicPartition(topic, p), OffsetSpec.latest()));
-        var ends = admin.listOffsets(wanted).all().get(10, TimeUnit.SECONDS);
-        lags.keySet().removeIf(key -> key.startsWith(stage + "/") && !committed.containsKey(partitionOf(key)));
+    private void refresh(ViewVersion version, String stage, String topic, Map<Integer, Long> committed,
+                         Set<String> current) {
+        if (committed.isEmpty()) {
+            return;
+        }
+        Map<Integer, Long> ends = topics.endOffsets(topic);
         committed.forEach((partition, offset) -> {
-            long end = ends.get(new TopicPartition(topic, partition)).offset();
-            String key = stage + "/" + partition;
-            if (lags.put(key, (double) Math.max(0, end - offset)) == null) {
+            String key = version.tag() + "/" + stage + "/" + partition;
+            current.add(key);
+            if (lags.put(key, (double) Math.max(0, ends.getOrDefault(partition, offset) - offset)) == null) {
                 Gauge.builder("tally.aggregator.lag", lags, l -> l.getOrDefault(key, Double.NaN))
-                        .tag("stage", stage).tag("partition", Integer.toString(partition))
+                        .tag("view_version", version.tag()).tag("stage", stage)
+                        .tag("partition", Integer.toString(partition))
                         .description("records after the offset committed with the state").register(registry);
             }
         });
-    }
-
-    private static int partitionOf(String key) {
-        return Integer.parseInt(key.substring(key.indexOf('/') + 1));
-    }
-
-    void stop(@Observes ShutdownEvent event) {
-        if (admin != null) {
-            admin.close();
-        }
     }
 }

@@ -15,14 +15,8 @@ import dev.tally.contracts.WindowRef;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.vertx.mutiny.sqlclient.SqlConnection;
-import jakarta.inject.Singleton;
-import jakarta.inject.Inject;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 import java.io.DataInputStream;
@@ -46,12 +40,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * records published, and after them the partition's watermark. Kafka's own offset commits are not used: on every
  * assignment the state is restored from the checkpoint and the consumer seeks to its offset.
  */
-@Singleton // no client proxy: the stage has a constructor with its configuration
 public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private static final Logger LOG = Logger.getLogger(StageOne.class);
-    /** Channel of the {@code clicks} topic. */
-    public static final String CLICKS = "clicks";
     static final String STAGE = "stage1";
+    /** The consumer group of stage 1 (in view version 1; see {@link ViewVersion#group}). */
+    static final String GROUP = "tally-aggregator";
 
     /** One partition's windows, sessions and watermark. */
     static final class State extends CheckpointedStage.PartitionState {
@@ -68,9 +61,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         }
     }
 
-    @Inject
-    TopicLayout topics;
-
+    private final TopicLayout topics;
     private final AggregatorConfig config;
     private final List<WindowSpec> specs;
     private final Map<String, WindowSpec> specsByName = new HashMap<>();
@@ -82,27 +73,27 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final Counter duplicates;
     private final Counter late;
 
-    @Inject
-    public StageOne(AggregatorConfig config, MeterRegistry registry) {
-        super(STAGE, 3, "tally.aggregator.events.skipped", registry);
-        this.config = config;
-        this.registry = registry;
+    StageOne(ViewVersion version, EngineContext context) {
+        super(version, STAGE, 3, "tally.aggregator.events.skipped", context);
+        this.config = context.config();
+        this.registry = context.registry();
+        this.topics = context.topics();
+        AggregatorConfig config = this.config;
+        MeterRegistry registry = this.registry;
+        String tag = version.tag();
         this.specs = config.windowSpecs();
         specs.forEach(s -> specsByName.put(s.name(), s));
         this.sessionSpec = specs.stream().filter(s -> s.kind() == WindowSpec.Kind.SESSION).findFirst().orElse(null);
-        this.counted = registry.counter("tally.aggregator.events.counted");
-        this.unreadable = registry.counter("tally.aggregator.events.skipped", "reason", "unreadable");
-        this.duplicates = registry.counter("tally.aggregator.events.skipped", "reason", "duplicate-event-id");
-        this.late = registry.counter("tally.aggregator.events.late");
+        this.counted = registry.counter("tally.aggregator.events.counted", "view_version", tag);
+        this.unreadable = registry.counter("tally.aggregator.events.skipped", "reason", "unreadable",
+                "view_version", tag);
+        this.duplicates = registry.counter("tally.aggregator.events.skipped", "reason", "duplicate-event-id",
+                "view_version", tag);
+        this.late = registry.counter("tally.aggregator.events.late", "view_version", tag);
         Gauge.builder("tally.aggregator.windows.open", states,
                 s -> s.values().stream().mapToInt(p -> p.windows.openWindows()).sum()).tag("stage", STAGE)
-                .register(registry);
-        LOG.infof("windows: %s", specs);
-    }
-
-    @Incoming(CLICKS)
-    public Uni<Void> consumeClicks(KafkaRecordBatch<String, String> batch) {
-        return consume(batch);
+                .tag("view_version", tag).register(registry);
+        LOG.infof("view version %d, windows: %s", version.number(), specs);
     }
 
     @Override
@@ -121,7 +112,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                 State owned = s.get(partition);
                 Instant watermark = owned == null ? null : owned.publishedWatermark;
                 return watermark == null ? Double.NaN : watermark.toEpochMilli() / 1000.0;
-            }).tag("partition", Integer.toString(partition)).baseUnit("seconds").register(registry);
+            }).tag("partition", Integer.toString(partition)).tag("view_version", version.tag()).baseUnit("seconds")
+                    .register(registry);
         }
     }
 
@@ -135,7 +127,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                                       Map<Integer, List<Read<ClickEvent>>> fresh) {
         List<ClickEvent> events = new ArrayList<>();
         fresh.values().forEach(reads -> reads.stream().map(Read::value).filter(e -> e != null).forEach(events::add));
-        return repository.firstSeen(conn, events).map(unique -> {
+        return repository.firstSeen(conn, version.number(), events).map(unique -> {
             Set<String> firsts = new HashSet<>();
             unique.forEach(e -> firsts.add(e.eventId()));
             duplicates.increment(events.size() - unique.size());
@@ -157,9 +149,10 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                 }
                 if (state.sessions != null) {
                     for (SessionWindows.Session session : state.sessions.complete(state.windows.watermark())) {
-                        out.add(OutRecord.of(Topics.SESSIONS, session.userId(), null, write(new SessionResult(
-                                session.userId(), session.start(), session.end(), WindowSpec.iso(sessionSpec.gap()),
-                                session.events(), session.pages(), true))));
+                        out.add(OutRecord.of(version.topic(Topics.SESSIONS), session.userId(), null,
+                                write(new SessionResult(session.userId(), session.start(), session.end(),
+                                        WindowSpec.iso(sessionSpec.gap()), session.events(), session.pages(),
+                                        true))));
                     }
                 }
                 changes.put(partition, new Change(state.windows.watermark(), out));
@@ -185,9 +178,10 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         state.windows.add(event).ifPresent(l -> missed.addAll(l.missed()));
         if (!missed.isEmpty()) {
             late.increment();
-            out.add(OutRecord.of(Topics.CLICKS_LATE, event.userId(), null, write(new LateClick(event,
-                    "arrived after the watermark (" + watermark + ") passed the end plus grace of " + missed.size()
-                            + " of its windows", missed.stream().map(this::ref).toList(), watermark))));
+            String reason = "arrived after the watermark (" + watermark + ") passed the end plus grace of "
+                    + missed.size() + " of its windows";
+            out.add(OutRecord.of(version.topic(Topics.CLICKS_LATE), event.userId(), null, write(new LateClick(
+                    event, reason, missed.stream().map(this::ref).toList(), watermark))));
         }
     }
 
@@ -199,14 +193,14 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
      */
     private Uni<Void> heartbeat(Map<Integer, Instant> watermarks) {
         List<OutRecord> beats = new ArrayList<>();
-        int targets = topics.pagePartialsPartitions();
+        int targets = topics.partitions(version.pagePartials());
         long now = System.currentTimeMillis();
         watermarks.forEach((partition, watermark) -> {
             State state = states.get(partition);
             boolean idle = quiet(state, now) && !state.windows.pending();
             String value = write(PagePartial.watermark(partition, watermark, idle));
             for (int target = 0; target < targets; target++) {
-                beats.add(OutRecord.of(Topics.PAGE_PARTIALS, null, target, value));
+                beats.add(OutRecord.of(version.pagePartials(), null, target, value));
             }
         });
         return publisher.send(beats).invoke(() -> watermarks.forEach((partition, watermark) -> {
@@ -227,8 +221,6 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
      * gone quiet while holding back final-only partials (their windows not closed by its own watermark yet) first
      * sends them, committed like any batch; only then may it say it is idle, and stage 2 stop waiting for it.
      */
-    @Scheduled(every = "${tally.aggregator.heartbeat-interval:1s}", delayed = "5s",
-            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> beat() {
         long now = System.currentTimeMillis();
         List<Integer> holding = new ArrayList<>();
@@ -253,7 +245,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     private OutRecord partial(PartialWindows.Update update, long sourceOffset) {
         WindowSpec spec = spec(update.window());
-        return OutRecord.of(Topics.PAGE_PARTIALS, update.pageId(), null, write(new PagePartial(PagePartial.PARTIAL,
+        return OutRecord.of(version.pagePartials(), update.pageId(), null, write(new PagePartial(PagePartial.PARTIAL,
                 update.partition(), null, update.window().spec(), update.pageId(), windowRef(spec, update.window()),
                 update.views(), update.uniqueUsers(), update.method(), update.relativeError(), update.valueSum(),
                 update.version(), null, spec.byPage() ? null : spec.groupBy(), sourceOffset)));
@@ -325,7 +317,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     }
 
     @Override
-    ClickEvent parse(String value, IncomingKafkaRecordMetadata<?, ?> source) {
+    ClickEvent parse(String value, int partition, long offset) {
         try {
             ClickEvent event = json.readValue(value, ClickEvent.class);
             if (event.eventId() == null || event.pageId() == null || event.userId() == null
@@ -335,8 +327,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
             return event;
         } catch (Exception e) {
             unreadable.increment();
-            LOG.warnf("clicks partition %d offset %d is not a click event, skipped: %s", source.getPartition(),
-                    source.getOffset(), e.getMessage());
+            LOG.warnf("clicks partition %d offset %d is not a click event, skipped: %s", partition, offset,
+                    e.getMessage());
             return null;
         }
     }

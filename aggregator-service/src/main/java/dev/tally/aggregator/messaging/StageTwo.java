@@ -14,12 +14,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
-import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import io.vertx.mutiny.sqlclient.SqlConnection;
-import jakarta.inject.Singleton;
-import jakarta.inject.Inject;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 import java.io.DataInputStream;
@@ -37,12 +32,11 @@ import java.util.Map;
  * watermark has passed the window's end plus its grace. Checkpoints like stage 1: state, next offset and the
  * records to publish in one transaction per batch.
  */
-@Singleton // no client proxy: the stage has a constructor with its configuration
 public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     private static final Logger LOG = Logger.getLogger(StageTwo.class);
-    /** Channel of the {@code page-partials} topic. */
-    public static final String PAGE_PARTIALS = "page-partials";
     static final String STAGE = "stage2";
+    /** The consumer group of stage 2 (in view version 1; see {@link ViewVersion#group}). */
+    static final String GROUP = "tally-aggregator-stage2";
 
     /** One partition's totals. */
     static final class State extends CheckpointedStage.PartitionState {
@@ -53,9 +47,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         }
     }
 
-    @Inject
-    TopicLayout topics;
-
+    private final TopicLayout topics;
     private final AggregatorConfig config;
     private final List<WindowSpec> specs;
     private final Map<String, WindowSpec> specsByName = new java.util.HashMap<>();
@@ -63,28 +55,27 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     private final Counter finals;
     private final Counter dropped;
 
-    @Inject
-    public StageTwo(AggregatorConfig config, MeterRegistry registry) {
-        super(STAGE, 4, "tally.aggregator.partials.skipped", registry);
-        this.config = config;
+    StageTwo(ViewVersion version, EngineContext context) {
+        super(version, STAGE, 4, "tally.aggregator.partials.skipped", context);
+        this.config = context.config();
+        this.topics = context.topics();
+        AggregatorConfig config = this.config;
+        MeterRegistry registry = context.registry();
+        String tag = version.tag();
         this.specs = config.windowSpecs().stream().filter(s -> s.kind() != WindowSpec.Kind.SESSION).toList();
         specs.forEach(s -> specsByName.put(s.name(), s));
-        this.results = registry.counter("tally.aggregator.results.published");
-        this.finals = registry.counter("tally.aggregator.results.final");
-        this.dropped = registry.counter("tally.aggregator.partials.dropped", "reason", "past-retention");
+        this.results = registry.counter("tally.aggregator.results.published", "view_version", tag);
+        this.finals = registry.counter("tally.aggregator.results.final", "view_version", tag);
+        this.dropped = registry.counter("tally.aggregator.partials.dropped", "reason", "past-retention",
+                "view_version", tag);
         Gauge.builder("tally.aggregator.windows.open", states,
                 s -> s.values().stream().mapToInt(p -> p.totals.heldWindows()).sum()).tag("stage", STAGE)
-                .register(registry);
-    }
-
-    @Incoming(PAGE_PARTIALS)
-    public Uni<Void> consumePartials(KafkaRecordBatch<String, String> batch) {
-        return consume(batch);
+                .tag("view_version", tag).register(registry);
     }
 
     @Override
     State newState(int partition) {
-        return new State(new WindowTotals(specs, topics.clicksPartitions(), config.finalRetention()));
+        return new State(new WindowTotals(specs, topics.partitions(Topics.CLICKS), config.finalRetention()));
     }
 
     @Override
@@ -144,7 +135,8 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         if (result.finalResult()) {
             finals.increment();
         }
-        return OutRecord.of(byPage ? Topics.PAGE_STATS : Topics.GROUP_STATS, value.key(), null, write(value));
+        return OutRecord.of(version.topic(byPage ? Topics.PAGE_STATS : Topics.GROUP_STATS), value.key(), null,
+                write(value));
     }
 
     @Override
@@ -179,12 +171,12 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     }
 
     @Override
-    PagePartial parse(String value, IncomingKafkaRecordMetadata<?, ?> source) {
+    PagePartial parse(String value, int partition, long offset) {
         try {
             return json.readValue(value, PagePartial.class);
         } catch (Exception e) {
-            LOG.warnf("page-partials partition %d offset %d is not a partial, skipped: %s", source.getPartition(),
-                    source.getOffset(), e.getMessage());
+            LOG.warnf("%s partition %d offset %d is not a partial, skipped: %s", version.pagePartials(), partition,
+                    offset, e.getMessage());
             return null;
         }
     }

@@ -230,16 +230,17 @@ public class StreamStateRepository {
     }
 
     /**
-     * The events whose ids were never counted before, in their order, recording their ids as counted, in the
-     * caller's transaction. An id that occurs twice in {@code events} counts once.
+     * The events whose ids were never counted before in view version {@code viewVersion}, in their order,
+     * recording their ids as counted, in the caller's transaction. An id that occurs twice in {@code events}
+     * counts once.
      */
-    public Uni<List<ClickEvent>> firstSeen(SqlConnection conn, List<ClickEvent> events) {
+    public Uni<List<ClickEvent>> firstSeen(SqlConnection conn, int viewVersion, List<ClickEvent> events) {
         if (events.isEmpty()) {
             return Uni.createFrom().item(List.of());
         }
-        return conn.preparedQuery("INSERT INTO aggregator.seen_event (event_id) SELECT unnest($1::text[]) "
-                        + "ON CONFLICT DO NOTHING RETURNING event_id")
-                .execute(Tuple.of((Object) events.stream().map(ClickEvent::eventId).toArray(String[]::new)))
+        return conn.preparedQuery("INSERT INTO aggregator.seen_event (view_version, event_id) "
+                        + "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id")
+                .execute(Tuple.of(viewVersion, events.stream().map(ClickEvent::eventId).toArray(String[]::new)))
                 .map(rows -> {
                     Set<String> firsts = new HashSet<>();
                     for (Row row : rows) {
@@ -253,6 +254,37 @@ public class StreamStateRepository {
                     }
                     return unique;
                 });
+    }
+
+    /** The next offset of every partition of {@code stage} that has a checkpoint, by partition. */
+    public Uni<Map<Integer, Long>> nextOffsets(String stage) {
+        return pool.preparedQuery("SELECT partition, next_offset FROM aggregator.checkpoint WHERE stage = $1")
+                .execute(Tuple.of(stage))
+                .map(rows -> {
+                    Map<Integer, Long> offsets = new java.util.TreeMap<>();
+                    for (Row row : rows) {
+                        offsets.put(row.getInteger("partition"), row.getLong("next_offset"));
+                    }
+                    return offsets;
+                });
+    }
+
+    /**
+     * Forgets everything of the stages {@code stages} of view version {@code viewVersion}: their checkpoints,
+     * deltas and outbox, and the event ids the version counted.
+     */
+    public Uni<Void> drop(int viewVersion, List<String> stages) {
+        String[] names = stages.toArray(new String[0]);
+        return pool.withTransaction(conn -> conn.preparedQuery("DELETE FROM aggregator.checkpoint_delta "
+                        + "WHERE stage = ANY($1)").execute(Tuple.of((Object) names))
+                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.checkpoint WHERE stage = ANY($1)")
+                        .execute(Tuple.of((Object) names)))
+                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.outbox WHERE "
+                                + "split_part(owner, '-', 1) = ANY($1)")
+                        .execute(Tuple.of((Object) names)))
+                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.seen_event WHERE view_version = $1")
+                        .execute(Tuple.of(viewVersion)))
+                .replaceWithVoid());
     }
 
     /** Forgets counted event ids older than {@code horizon}; returns how many. */

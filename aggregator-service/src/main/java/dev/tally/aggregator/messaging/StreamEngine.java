@@ -1,0 +1,71 @@
+package dev.tally.aggregator.messaging;
+
+import dev.tally.contracts.Topics;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.smallrye.mutiny.Uni;
+import org.jboss.logging.Logger;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The two stages of one view version, each fed by its own consumer: stage 1 reads {@code clicks} in the version's
+ * consumer group and writes the version's {@code page-partials}, stage 2 reads those and writes its
+ * {@code page-stats}. The serving version and a replay run as two engines side by side.
+ */
+final class StreamEngine implements AutoCloseable {
+    private static final Logger LOG = Logger.getLogger(StreamEngine.class);
+
+    private final ViewVersion version;
+    private final StageOne stageOne;
+    private final StageTwo stageTwo;
+    private final MeterRegistry registry;
+    private final List<StageConsumer> consumers;
+
+    StreamEngine(ViewVersion version, EngineContext context) {
+        this.version = version;
+        this.registry = context.registry();
+        this.stageOne = new StageOne(version, context);
+        this.stageTwo = new StageTwo(version, context);
+        int maxPollRecords = context.config().maxPollRecords();
+        this.consumers = List.of(
+                new StageConsumer(stageOne, Topics.CLICKS, version.group(StageOne.GROUP),
+                        context.bootstrapServers(), maxPollRecords),
+                new StageConsumer(stageTwo, version.pagePartials(), version.group(StageTwo.GROUP),
+                        context.bootstrapServers(), maxPollRecords));
+    }
+
+    ViewVersion version() {
+        return version;
+    }
+
+    void start() {
+        consumers.forEach(StageConsumer::start);
+        LOG.infof("view version %d: stream engine started", version.number());
+    }
+
+    /** Stage 1's heartbeat: watermarks to stage 2, after flushing what quiet partitions hold back. */
+    Uni<Void> beat() {
+        return stageOne.beat();
+    }
+
+    /** The next offset to read per partition owned here, as committed: of clicks, and of page-partials. */
+    Map<Integer, Long> committedClicks() {
+        return stageOne.committedOffsets();
+    }
+
+    Map<Integer, Long> committedPartials() {
+        return stageTwo.committedOffsets();
+    }
+
+    /** Stops both consumers (leaving their groups) and forgets the version's metrics. */
+    @Override
+    public void close() {
+        consumers.forEach(StageConsumer::close);
+        List<Meter> meters = registry.getMeters().stream()
+                .filter(m -> version.tag().equals(m.getId().getTag("view_version"))).toList();
+        meters.forEach(registry::remove);
+        LOG.infof("view version %d: stream engine stopped", version.number());
+    }
+}
