@@ -1,13 +1,17 @@
 package dev.tally.view.messaging;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.contracts.ViewVersions;
 import dev.tally.contracts.WindowResult;
 import dev.tally.view.store.PageWindowRepository;
+import dev.tally.view.store.ServingVersions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
@@ -15,62 +19,84 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
- * Keeps the serving table equal to the newest version of every page-stats key. Records come in batches (what one
- * poll returned); of each key only the newest version is written, all in one statement that changes a row only
- * if its version is older. A record that cannot be read is logged and skipped; a database failure is retried
- * with backoff, holding consumption back.
+ * Keeps the serving table equal to the newest version of every page-stats key, per view version: the consumer
+ * subscribes to {@code page-stats} of every view version ({@code page-stats}, {@code page-stats.v2}, ...), so that a
+ * replay's rows are there before readers switch to it (see {@link ServingVersions}); records of a version older
+ * than the serving one are skipped. Records come in batches (what one poll returned); of each key only the newest
+ * version is written, all in one statement per view version that changes a row only if its version is older. A
+ * record that cannot be read is logged and skipped; a database failure is retried with backoff, holding
+ * consumption back.
  */
 @ApplicationScoped
 public class PageStatsConsumer {
     private static final Logger LOG = Logger.getLogger(PageStatsConsumer.class);
-    /** Channel of the {@code page-stats} topic. */
+    /** Channel of the {@code page-stats} topics (a pattern subscription). */
     public static final String PAGE_STATS = "page-stats";
 
     private final PageWindowRepository repository;
+    private final ServingVersions serving;
     private final ObjectMapper json;
     private final Counter applied;
     private final Counter stale;
+    private final Counter retired;
     private final Counter unreadable;
 
     @Inject
-    public PageStatsConsumer(PageWindowRepository repository, ObjectMapper json, MeterRegistry registry) {
+    public PageStatsConsumer(PageWindowRepository repository, ServingVersions serving, ObjectMapper json,
+                             MeterRegistry registry) {
         this.repository = repository;
+        this.serving = serving;
         this.json = json;
         this.applied = registry.counter("tally.view.results.applied");
         this.stale = registry.counter("tally.view.results.ignored", "reason", "not-newer");
+        this.retired = registry.counter("tally.view.results.ignored", "reason", "retired-view-version");
         this.unreadable = registry.counter("tally.view.results.ignored", "reason", "unreadable");
     }
 
     @Incoming(PAGE_STATS)
-    public Uni<Void> consume(List<String> values) {
-        Map<String, WindowResult> newest = new LinkedHashMap<>();
-        for (String value : values) {
+    public Uni<Void> consume(ConsumerRecords<String, String> records) {
+        Map<Integer, Map<String, WindowResult>> newest = new TreeMap<>();
+        int current = serving.current();
+        int considered = 0;
+        for (ConsumerRecord<String, String> record : records) {
+            int version = ViewVersions.versionOf(record.topic());
+            if (version < current) {
+                retired.increment();
+                continue;
+            }
             WindowResult result;
             try {
-                result = json.readValue(value, WindowResult.class);
+                result = json.readValue(record.value(), WindowResult.class);
             } catch (Exception e) {
                 unreadable.increment();
-                LOG.warnf("a page-stats record is not a window result, skipped: %s", e.getMessage());
+                LOG.warnf("a %s record is not a window result, skipped: %s", record.topic(), e.getMessage());
                 continue;
             }
             if (result.pageId() == null || result.window() == null) {
                 unreadable.increment();
-                LOG.warnf("a page-stats record without page_id or window, skipped: %s", value);
+                LOG.warnf("a %s record without page_id or window, skipped: %s", record.topic(), record.value());
                 continue;
             }
-            newest.merge(result.key(), result, (a, b) -> a.version() >= b.version() ? a : b);
+            considered++;
+            newest.computeIfAbsent(version, v -> new LinkedHashMap<>())
+                    .merge(result.key(), result, (a, b) -> a.version() >= b.version() ? a : b);
         }
-        int read = values.size();
-        return repository.applyIfNewer(List.copyOf(newest.values()))
-                .onFailure().invoke(e -> LOG.warnf("applying %d page-stats records failed, retrying: %s",
-                        newest.size(), e.toString()))
-                .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .invoke(changed -> {
-                    applied.increment(changed);
-                    stale.increment(read - changed);
-                })
-                .replaceWithVoid();
+        Uni<Integer> changed = Uni.createFrom().item(0);
+        for (Map.Entry<Integer, Map<String, WindowResult>> version : newest.entrySet()) {
+            List<WindowResult> results = List.copyOf(version.getValue().values());
+            changed = changed.flatMap(before -> repository.applyIfNewer(version.getKey(), results)
+                    .onFailure().invoke(e -> LOG.warnf("applying %d page-stats records of view version %d failed, "
+                            + "retrying: %s", results.size(), version.getKey(), e.toString()))
+                    .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
+                    .map(rows -> before + rows));
+        }
+        int read = considered;
+        return changed.invoke(rows -> {
+            applied.increment(rows);
+            stale.increment(read - rows);
+        }).replaceWithVoid();
     }
 }

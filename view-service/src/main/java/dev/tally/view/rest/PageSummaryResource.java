@@ -40,6 +40,9 @@ public class PageSummaryResource {
     PageWindowRepository windows;
 
     @Inject
+    dev.tally.view.store.ServingVersions serving;
+
+    @Inject
     BatchViewRepository batch;
 
     @GET
@@ -89,7 +92,7 @@ public class PageSummaryResource {
         if (first.isAfter(to)) {
             return Uni.createFrom().item(List.of());
         }
-        return windows.windows(pageId, "tumbling", "P1D", first.atStartOfDay().toInstant(ZoneOffset.UTC),
+        return windows.windows(serving.current(), pageId, "tumbling", "P1D", first.atStartOfDay().toInstant(ZoneOffset.UTC),
                 to.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC));
     }
 

@@ -15,7 +15,7 @@ import java.util.List;
 
 /** Reads and writes the serving table of page-stats. */
 @ApplicationScoped
-public class PageWindowRepository implements PanacheRepositoryBase<PageWindow, String> {
+public class PageWindowRepository implements PanacheRepositoryBase<PageWindow, PageWindow.Key> {
 
     @Inject
     Pool pool;
@@ -27,7 +27,7 @@ public class PageWindowRepository implements PanacheRepositoryBase<PageWindow, S
      *
      * @return how many rows changed
      */
-    public Uni<Integer> applyIfNewer(List<WindowResult> results) {
+    public Uni<Integer> applyIfNewer(int viewVersion, List<WindowResult> results) {
         if (results.isEmpty()) {
             return Uni.createFrom().item(0);
         }
@@ -55,23 +55,33 @@ public class PageWindowRepository implements PanacheRepositoryBase<PageWindow, S
             versions[i] = r.version();
             finals[i] = r.finalResult();
         }
-        return pool.preparedQuery("INSERT INTO view.page_window (result_key, page_id, window_kind, window_size, "
-                        + "window_start, window_end, views, unique_users, version, is_final, updated_at) "
-                        + "SELECT k, p, wk, ws, st, en, v, u, ver, f, now() FROM unnest($1::text[], $2::text[], "
+        return pool.preparedQuery("INSERT INTO view.page_window (view_version, result_key, page_id, window_kind, "
+                        + "window_size, window_start, window_end, views, unique_users, version, is_final, updated_at) "
+                        + "SELECT $11, k, p, wk, ws, st, en, v, u, ver, f, now() FROM unnest($1::text[], $2::text[], "
                         + "$3::text[], $4::text[], $5::timestamptz[], $6::timestamptz[], $7::bigint[], $8::bigint[], "
                         + "$9::bigint[], $10::boolean[]) AS r(k, p, wk, ws, st, en, v, u, ver, f) "
-                        + "ON CONFLICT (result_key) DO UPDATE SET views = EXCLUDED.views, "
+                        + "ON CONFLICT (view_version, result_key) DO UPDATE SET views = EXCLUDED.views, "
                         + "unique_users = EXCLUDED.unique_users, version = EXCLUDED.version, "
                         + "is_final = EXCLUDED.is_final, updated_at = EXCLUDED.updated_at "
                         + "WHERE page_window.version < EXCLUDED.version")
                 .execute(Tuple.from(new Object[] {keys, pages, kinds, sizes, starts, ends, views, users, versions,
-                        finals}))
+                        finals, viewVersion}))
                 .map(rows -> rows.rowCount());
     }
 
-    /** The windows of one kind and size of {@code pageId} that start in [from, to), oldest first. */
-    public Uni<List<PageWindow>> windows(String pageId, String kind, String size, Instant from, Instant to) {
-        return list("pageId = ?1 and windowKind = ?2 and windowSize = ?3 and windowStart >= ?4 and windowStart < ?5 "
-                + "order by windowStart", pageId, kind, size, from, to);
+    /**
+     * The windows of one kind and size of {@code pageId} that start in [from, to), oldest first, in view version
+     * {@code viewVersion}.
+     */
+    public Uni<List<PageWindow>> windows(int viewVersion, String pageId, String kind, String size, Instant from,
+                                         Instant to) {
+        return list("viewVersion = ?1 and pageId = ?2 and windowKind = ?3 and windowSize = ?4 and windowStart >= ?5 "
+                + "and windowStart < ?6 order by windowStart", viewVersion, pageId, kind, size, from, to);
+    }
+
+    /** Deletes the rows of every view version but {@code serving}; returns how many. */
+    public Uni<Integer> dropAllBut(int serving) {
+        return pool.preparedQuery("DELETE FROM view.page_window WHERE view_version <> $1")
+                .execute(Tuple.of(serving)).map(rows -> rows.rowCount());
     }
 }

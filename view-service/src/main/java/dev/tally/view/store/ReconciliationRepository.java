@@ -21,6 +21,9 @@ import java.util.Map;
 @ApplicationScoped
 public class ReconciliationRepository {
 
+    @jakarta.inject.Inject
+    ServingVersions serving;
+
     /**
      * What to compare.
      *
@@ -70,10 +73,12 @@ public class ReconciliationRepository {
     }
 
     /** The common table {@code k}: one row per key either layer has in scope, a layer's figures null if it has none. */
-    private static String keys(Scope scope, Map<String, Object> params) {
+    private String keys(Scope scope, Map<String, Object> params) {
         StringBuilder batch = new StringBuilder("run_id = :run and day <= :to");
         StringBuilder speed = new StringBuilder(
-                "window_kind = 'tumbling' and window_size = 'P1D' and window_start < :toEnd");
+                "view_version = :viewVersion and window_kind = 'tumbling' and window_size = 'P1D' "
+                        + "and window_start < :toEnd");
+        params.put("viewVersion", serving.current());
         params.put("run", scope.runId());
         params.put("to", scope.to());
         params.put("toEnd", OffsetDateTime.of(scope.to().plusDays(1).atStartOfDay(), ZoneOffset.UTC));
