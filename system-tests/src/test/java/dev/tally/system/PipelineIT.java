@@ -16,6 +16,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,6 +72,12 @@ class PipelineIT {
     private static final String RULE_PAGE = "alerted-" + RUN;
     private static final int RULE_VIEWS_ABOVE = 25;
     private static final int CLICKS_PARTITIONS = 4;
+
+    /** What the earlier tests checked, checked again after the replay rebuilt every view from the log. */
+    private static final List<String> EXACT_PAGES = new ArrayList<>();
+    private static final ExpectedCounts EXACT = new ExpectedCounts();
+    private static final List<String> STORM_PAGES = new ArrayList<>();
+    private static LogRecomputation storm;
 
     private static WebhookReceiver webhook;
     private static RunningTally tally;
@@ -133,6 +140,8 @@ class PipelineIT {
                 .collect(Collectors.toSet()), "the test itself should spread the clicks over two days");
 
         awaitSummaries(pages, yesterday, today, expected, Duration.ofSeconds(90));
+        EXACT_PAGES.addAll(pages);
+        clicks.forEach(EXACT::add);
     }
 
     @Test
@@ -331,9 +340,147 @@ class PipelineIT {
                 + "allows, yet by the engine's rules these " + expected.late().size() + " are late: "
                 + expected.late().stream().limit(20).toList());
 
-        awaitFinalWindowsEqual(expected, pages, "base " + base + ", seed " + SEED);
+        awaitFinalWindowsEqual(expected, pages, Topics.PAGE_STATS, "base " + base + ", seed " + SEED);
+        STORM_PAGES.addAll(pages);
+        storm = expected;
         LocalDate first = LocalDate.ofInstant(base, ZoneOffset.UTC);
         awaitSummaries(pages, first.minusDays(1), first.plusDays(2), expected.days(), Duration.ofSeconds(60));
+    }
+
+    /**
+     * A Kappa replay while clicks keep arriving: {@code POST /admin/replays} builds view version 2 from offset 0
+     * beside the serving version 1; queries answer all along; once version 2 has caught up, readers switch to it,
+     * and version 1 is dropped. Afterwards every view must still equal the log: the clicks that arrived during the
+     * replay (no gap, no double count across the switch), the first test's pages, and every final window of the
+     * kill -9 test, as version 2 recomputed them from the log on its own topic.
+     */
+    @Test
+    @Order(5)
+    @Timeout(value = 6, unit = TimeUnit.MINUTES)
+    void aReplayWhileClicksArriveSwitchesReadersWithoutAGapOrADoubleCount() throws Exception {
+        int total = 1_500;
+        Duration realTimeSpan = Duration.ofSeconds(30);
+        List<String> pages = IntStream.range(0, 3).mapToObj(i -> "replay-" + i + "-" + RUN).toList();
+        ExpectedCounts expected = new ExpectedCounts();
+        AtomicInteger sent = new AtomicInteger();
+        Random random = new Random(SEED + 6);
+        URI aggregator = tally.url(AGGREGATOR);
+        LocalDate today = LocalDate.now(ZoneOffset.UTC);
+        List<String> failedQueries = new java.util.concurrent.CopyOnWriteArrayList<>();
+        AtomicInteger queries = new AtomicInteger();
+        AtomicInteger queriesWhileReplaying = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean replaying = new java.util.concurrent.atomic.AtomicBoolean();
+        java.util.concurrent.atomic.AtomicBoolean reading = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+        ExecutorService executor = Executors.newFixedThreadPool(2, task -> {
+            Thread thread = new Thread(task, "replay-test");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            Future<Void> sending = executor.submit((Callable<Void>) () -> {
+                long start = System.nanoTime();
+                for (int i = 0; i < total; i++) {
+                    TimeUnit.NANOSECONDS.sleep(start + realTimeSpan.toNanos() / total * i - System.nanoTime());
+                    Click click = new Click("replay-" + RUN + "-" + i, "replay-user-" + random.nextInt(40),
+                            pages.get(random.nextInt(pages.size())), Instant.now().minusSeconds(1));
+                    sendUntilAcknowledged(click);
+                    synchronized (expected) {
+                        expected.add(click);
+                    }
+                    sent.incrementAndGet();
+                }
+                return null;
+            });
+            // a reader that queries the view all along: every answer must be a 200 with the page's days
+            Future<?> querying = executor.submit(() -> {
+                while (reading.get()) {
+                    try {
+                        client.summary(pages.get(0), today.minusDays(1), today.plusDays(1));
+                        queries.incrementAndGet();
+                        if (replaying.get()) {
+                            queriesWhileReplaying.incrementAndGet();
+                        }
+                    } catch (AssertionError e) {
+                        failedQueries.add(e.getMessage());
+                    }
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            awaitSent(sending, sent, total / 5);
+
+            TallyClient.Answer started = client.call("POST", aggregator.resolve("/admin/replays"));
+            assertEquals(202, started.status(), () -> "POST /admin/replays answered " + started.body());
+            JsonNode replay = KafkaTestClient.JSON.readTree(started.body());
+            int version = replay.path("version").asInt();
+            assertEquals(2, version, started::body);
+            assertEquals("replaying", replay.path("state").asText(), started::body);
+            replaying.set(true);
+            TallyClient.Answer second = client.call("POST", aggregator.resolve("/admin/replays"));
+            assertEquals(409, second.status(), () -> "a second replay while one runs answered " + second.body());
+            log("replay of view version 2 requested after " + sent.get() + " clicks");
+
+            Instant replayStarted = Instant.now();
+            JsonNode serving = awaitJson(aggregator.resolve("/admin/replays/2"), Duration.ofSeconds(150),
+                    node -> "serving".equals(node.path("state").asText()));
+            log("view version 2 serves after " + RunningTally.secondsSince(replayStarted) + " (" + sent.get()
+                    + " clicks sent by then): " + serving);
+            awaitJson(tally.url(VIEW).resolve("/api/view-versions"), Duration.ofSeconds(60),
+                    node -> node.path("serving").asInt() == 2);
+            replaying.set(false);
+            log("view-service answers from version 2 after " + RunningTally.secondsSince(replayStarted));
+
+            awaitSender(sending, sent, Duration.ofSeconds(120));
+            reading.set(false);
+            querying.get(30, TimeUnit.SECONDS);
+        } finally {
+            reading.set(false);
+            executor.shutdownNow();
+        }
+        assertTrue(failedQueries.isEmpty(), () -> failedQueries.size() + " of " + queries.get()
+                + " queries failed during the replay, for example " + failedQueries.get(0));
+        assertTrue(queriesWhileReplaying.get() > 0, "the reader should have queried while the replay ran");
+        log(queries.get() + " queries answered, " + queriesWhileReplaying.get() + " of them during the replay");
+
+        // no gap and no double count: the clicks of the replay's time, and the earlier tests' views, rebuilt
+        awaitSummaries(pages, today.minusDays(1), today.plusDays(1), expected, Duration.ofSeconds(60));
+        awaitSummaries(EXACT_PAGES, today.minusDays(1), today, EXACT, Duration.ofSeconds(60));
+        if (storm != null) {
+            awaitFinalWindowsEqual(storm, STORM_PAGES, Topics.PAGE_STATS + ".v2", "replayed into view version 2");
+        }
+
+        // the old version is dropped: its state, and its topics
+        awaitJson(aggregator.resolve("/admin/replays/1"), Duration.ofSeconds(60),
+                node -> "dropped".equals(node.path("state").asText()));
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(Map.of(
+                "bootstrap.servers", tally.stack().kafkaBootstrap()))) {
+            Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            assertFalse(topics.contains(Topics.PAGE_STATS), () -> "page-stats of version 1 is still there: " + topics);
+            assertTrue(topics.contains(Topics.PAGE_STATS + ".v2"), () -> "no page-stats.v2: " + topics);
+        }
+    }
+
+    /** Polls {@code uri} until its JSON answer satisfies {@code done}, and returns that answer. */
+    private static JsonNode awaitJson(URI uri, Duration timeout, java.util.function.Predicate<JsonNode> done) {
+        JsonNode[] last = {null};
+        try {
+            await("GET " + uri).atMost(timeout).pollInterval(Duration.ofMillis(250)).until(() -> {
+                TallyClient.Answer answer = client.call("GET", uri);
+                if (answer.status() != 200) {
+                    return false;
+                }
+                last[0] = KafkaTestClient.JSON.readTree(answer.body());
+                return done.test(last[0]);
+            });
+        } catch (ConditionTimeoutException e) {
+            throw new AssertionError("GET " + uri + " did not get there within " + timeout.toSeconds() + " s; "
+                    + "last answer: " + last[0] + "\n" + tally.diagnostics(), e);
+        }
+        return last[0];
     }
 
     /**
@@ -496,22 +643,23 @@ class PipelineIT {
      * Reads page-stats until the newest result of every window of {@code expected} is final, then fails unless
      * each equals the recomputation exactly, saying how each window differs.
      */
-    private static void awaitFinalWindowsEqual(LogRecomputation expected, List<String> pages, String context) {
+    private static void awaitFinalWindowsEqual(LogRecomputation expected, List<String> pages, String topic,
+                                               String context) {
         Instant waiting = Instant.now();
         PublishedWindows published = new PublishedWindows(Set.copyOf(pages));
         Set<WindowKey> windows = expected.windows().keySet();
         try (KafkaTestClient kafka = new KafkaTestClient(tally.stack().kafkaBootstrap())) {
             // on to the end of the topic, so that a result that changes a final window after all is seen too
-            kafka.readFromStart(Topics.PAGE_STATS, Duration.ofMinutes(3),
+            kafka.readFromStart(topic, Duration.ofMinutes(3),
                     read -> published.catchUp(read) == 0 && published.allFinal(windows));
         }
         log(published.finalCount(windows) + " of " + windows.size() + " windows final after "
-                + RunningTally.secondsSince(waiting) + " (" + published.read() + " page-stats records read, "
+                + RunningTally.secondsSince(waiting) + " (" + published.read() + " " + topic + " records read, "
                 + published.nonFinalOfFinalOnly() + " non-final results of five-minutes windows, "
                 + published.unreadable() + " unreadable)");
         List<String> differences = published.differencesFrom(expected);
         if (!differences.isEmpty()) {
-            fail("page-stats differs from the recomputation of the clicks log (" + windows.size() + " windows, "
+            fail(topic + " differs from the recomputation of the clicks log (" + windows.size() + " windows, "
                     + context + ") in " + differences.size() + " ways:\n  "
                     + String.join("\n  ", differences.subList(0, Math.min(60, differences.size())))
                     + (differences.size() > 60 ? "\n  ... and " + (differences.size() - 60) + " more" : "")

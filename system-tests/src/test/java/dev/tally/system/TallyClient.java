@@ -55,6 +55,13 @@ final class TallyClient {
         return new Answer(response.statusCode(), response.body());
     }
 
+    /** {@code method} on {@code uri} without a body (an admin or API call of any service), as status and body. */
+    Answer call(String method, URI uri) throws IOException, InterruptedException {
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT)
+                .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        return new Answer(response.statusCode(), response.body());
+    }
+
     /**
      * {@code GET /api/pages/{pageId}/summary?from&to}, as the counts per day (whichever layer each comes from).
      * Anything but a 200 whose {@code days} hold one well-formed object per day of this page is an
