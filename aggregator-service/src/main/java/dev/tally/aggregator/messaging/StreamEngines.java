@@ -68,7 +68,10 @@ public class StreamEngines {
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
+    private static final Duration PROGRESS_EVERY = Duration.ofSeconds(10);
+
     private final Map<Integer, StreamEngine> engines = new ConcurrentHashMap<>();
+    private long lastProgress = System.nanoTime() - PROGRESS_EVERY.toNanos();
     private volatile boolean stopped;
 
     /** The engines running here, by version. */
@@ -102,6 +105,7 @@ public class StreamEngines {
             Optional<Version> replaying = all.stream()
                     .filter(v -> ViewVersionRepository.REPLAYING.equals(v.state())).findFirst();
             if (serving.isPresent() && replaying.isPresent()) {
+                reportProgress(replaying.get());
                 checkCatchUp(replaying.get(), serving.get());
             }
             Instant dropBefore = Instant.now().minus(config.retiredDropAfter());
@@ -196,6 +200,20 @@ public class StreamEngines {
                 }
             }
         }
+    }
+
+    /** Every {@link #PROGRESS_EVERY}, a line on how far a replay's stage 1 has read the log. */
+    private void reportProgress(Version replay) {
+        long now = System.nanoTime();
+        if (now - lastProgress < PROGRESS_EVERY.toNanos()) {
+            return;
+        }
+        lastProgress = now;
+        long done = committedClicks(replay.version()).values().stream().mapToLong(Long::longValue).sum();
+        long end = topics.endOffsets(Topics.CLICKS).values().stream().mapToLong(Long::longValue).sum();
+        long seconds = Duration.between(replay.requestedAt(), Instant.now()).toSeconds();
+        LOG.infof("view version %d replaying (phase %s): %d of %d clicks read (%.1f%%) in %d s", replay.version(),
+                replay.phase(), done, end, end == 0 ? 100.0 : 100.0 * done / end, seconds);
     }
 
     /** Whether every partition of {@code target} is at or past its offset in {@code done}. */
