@@ -206,6 +206,10 @@ public final class BatchBenchmark {
 
     private KafkaRun kafkaRun(ServiceProcess service, ProcessHandle process) throws Exception {
         AggregatorBenchmark.say("batch run from Kafka: POST /admin/batch-runs");
+        Path jfr = target.resolve("batch-kafka.jfr");
+        if (options.jfr()) {
+            jcmd(process, "JFR.start", "name=batch", "settings=profile", "filename=" + jfr);
+        }
         Duration cpu0 = CpuMeter.process(process);
         long start = System.nanoTime();
         HttpResponse<String> started = HTTP.send(HttpRequest.newBuilder(service.url("/admin/batch-runs"))
@@ -238,6 +242,11 @@ public final class BatchBenchmark {
         }
         Duration wall = Duration.ofNanos(System.nanoTime() - start);
         Duration cpu = CpuMeter.process(process).minus(cpu0);
+        if (options.jfr()) {
+            jcmd(process, "JFR.stop", "name=batch");
+            AggregatorBenchmark.say("  JFR recording of the run: " + jfr
+                    + " (jfr print --events jdk.ExecutionSample)");
+        }
         Duration duration = Duration.ofMillis(status.get("duration_ms").asLong());
         Map<String, Long> perWorker = new java.util.TreeMap<>();
         status.get("partitions").forEach(p -> perWorker.merge(p.get("worker").asText(), 1L, Long::sum));
@@ -246,6 +255,21 @@ public final class BatchBenchmark {
         AggregatorBenchmark.say(String.format("  completed: %,d events read in %.2f s (%,.0f events/s), %,d rows",
                 run.eventsRead(), duration.toNanos() / 1e9, run.eventsPerSecond(), run.rows()));
         return run;
+    }
+
+    /** Runs {@code jcmd} on the service, for its JFR recording; a failure is reported, not fatal. */
+    private static void jcmd(ProcessHandle process, String... command) throws InterruptedException {
+        List<String> line = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                .toString(), Long.toString(process.pid())));
+        line.addAll(List.of(command));
+        try {
+            Process p = new ProcessBuilder(line).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            p.waitFor();
+            AggregatorBenchmark.say("  jcmd " + command[0] + ": " + out.replace('\n', ' '));
+        } catch (IOException e) {
+            AggregatorBenchmark.say("  jcmd " + command[0] + " failed: " + e);
+        }
     }
 
     /** Runs {@code ./tally batch}'s job over the archive as a child JVM, with the heap {@code ./tally} gives it. */

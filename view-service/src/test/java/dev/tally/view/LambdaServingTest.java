@@ -243,6 +243,38 @@ class LambdaServingTest {
     }
 
     @Test
+    void aRunOfManyRowsIsServedWholeOnceItsEndArrives() {
+        Instant completeUntil = nextCompleteUntil();
+        LocalDate last = day(completeUntil).minusDays(1);
+        String prefix = page();
+        String run = run();
+        int rows = 400;
+        awaitQuiet();
+        double stored = counter("tally_view_summaries_applied_total", "outcome", "row");
+        double repeated = counter("tally_view_summaries_applied_total", "outcome", "row-repeated");
+        // every row twice, the copies interleaved, so that polls hold a row and its copy as well as fresh rows
+        for (int i = 0; i < rows; i++) {
+            row(run, prefix + "-" + i, last, i + 1, 1);
+            if (i % 2 == 1) {
+                row(run, prefix + "-" + (i - 1), last, i, 1);
+                row(run, prefix + "-" + i, last, i + 1, 1);
+            }
+        }
+        end(run, completeUntil, rows);
+        awaitServed(run);
+        assertEquals(new RunState("current", rows, (long) rows), runs().get(run));
+        await().atMost(WAIT).untilAsserted(() -> {
+            assertEquals(stored + rows, counter("tally_view_summaries_applied_total", "outcome", "row"));
+            assertEquals(repeated + rows, counter("tally_view_summaries_applied_total", "outcome", "row-repeated"));
+        });
+        for (int i : List.of(0, 1, rows / 2, rows - 1)) {
+            JsonPath summary = summary(prefix + "-" + i, last, last);
+            assertEquals(run, summary.getString("batch_run.run_id"));
+            assertEquals(List.of(i + 1), summary.getList("days.total_views"));
+        }
+    }
+
+    @Test
     void reconciliationReportsAKnownDifferenceExactly() {
         Instant completeUntil = nextCompleteUntil();
         LocalDate d3 = day(completeUntil).minusDays(1);

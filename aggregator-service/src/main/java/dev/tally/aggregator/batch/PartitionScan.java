@@ -44,7 +44,7 @@ final class PartitionScan {
 
     /** Counts the records of {@code topic}/{@code partition} from {@code from} (inclusive) to {@code to} (exclusive). */
     Result scan(String topic, int partition, long from, long to, String name, Progress progress) {
-        DailyCounts counts = new DailyCounts();
+        DailyCounts counts = new DailyCounts(to - from);
         ClickFields fields = new ClickFields();
         long read = 0;
         long unreadable = 0;

@@ -129,6 +129,7 @@ public class RecomputeWorker {
     }
 
     private void run(RecomputeTask task, TaskStart start, String name) {
+        publisher.warmUp();
         LOG.infof("%s started on %s (attempt %d): clicks partition %d, offsets %d to %d", name, worker,
                 start.attempts(), task.partition(), start.fromOffset(), start.toOffset());
         long started = System.nanoTime();
@@ -156,14 +157,21 @@ public class RecomputeWorker {
 
     /** Completes the run if this was its last task; exactly once however many workers try at the same time. */
     void complete(String runId) {
+        long started = System.nanoTime();
         int partitions = publisher.partitions();
         Duration outOfOrderness = aggregator.outOfOrderness();
+        long[] merged = {0};
         Optional<BatchRunRepository.Completion> completed = runs.completeIfLast(runId, outOfOrderness,
-                completion -> publisher.publish(completion, partitions)).await().indefinitely();
+                completion -> {
+                    merged[0] = System.nanoTime();
+                    return publisher.publish(completion, partitions);
+                }).await().indefinitely();
         completed.ifPresent(c -> {
             runsCompleted.increment();
-            LOG.infof("batch run %s completed: %d rows published to page-summaries, horizon %s, complete until %s",
-                    runId, c.rows().size(), c.horizon(), c.completeUntil());
+            long done = System.nanoTime();
+            LOG.infof("batch run %s completed: %d rows published to page-summaries, horizon %s, complete until %s "
+                            + "(merged in %d ms, published and committed in %d ms)", runId, c.rows().size(),
+                    c.horizon(), c.completeUntil(), (merged[0] - started) / 1_000_000, (done - merged[0]) / 1_000_000);
         });
     }
 

@@ -17,11 +17,13 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -33,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 @ApplicationScoped
 public class SummaryPublisher {
+    private static final Logger LOG = Logger.getLogger(SummaryPublisher.class);
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
@@ -41,6 +44,29 @@ public class SummaryPublisher {
     ObjectMapper json;
 
     private KafkaProducer<String, String> producer;
+    private final AtomicBoolean warming = new AtomicBoolean();
+
+    /**
+     * Creates the producer and fetches the topic's metadata on a thread of its own, once, while a run's tasks are
+     * still reading: otherwise the worker that completes the run waits after its last task for the producer to
+     * start, connect and get its producer id. A failure here is only logged: {@link #partitions()} tries again
+     * when the run completes.
+     */
+    public void warmUp() {
+        if (!warming.compareAndSet(false, true)) {
+            return;
+        }
+        Thread thread = new Thread(() -> {
+            try {
+                partitions();
+            } catch (RuntimeException e) {
+                warming.set(false);
+                LOG.debugf("page-summaries producer not warmed up: %s", e);
+            }
+        }, "tally-batch-summaries-warm-up");
+        thread.setDaemon(true);
+        thread.start();
+    }
 
     /** Fetches the topic's metadata now, on the caller's (worker) thread, so that sends later do not block. */
     public synchronized int partitions() {

@@ -16,18 +16,35 @@ public final class CharTable {
     private static final int LATIN1 = 0;
     private static final int UTF16 = 1;
 
-    private byte[] arena = new byte[1 << 12];
+    private byte[] arena;
     private int arenaUsed;
-    private int[] starts = new int[64];
+    private int[] starts;
     /** Characters, shifted left by one; the low bit says how they are stored (LATIN1 or UTF16). */
-    private int[] lengths = new int[64];
+    private int[] lengths;
     /**
      * Per slot, the string's hash in the high half and its id + 1 in the low half, 0 when empty: a probe compares
      * hashes without leaving the slot array (one cache miss per lookup in a table of millions). A power of two, at
      * most half full.
      */
-    private long[] slots = new long[128];
+    private long[] slots;
     private int size;
+
+    public CharTable() {
+        this(64, 16);
+    }
+
+    /**
+     * A table sized for {@code expected} strings of about {@code charsEach} characters, so that filling it to that
+     * size never rehashes nor copies its arena (a batch task knows how many records it reads). More still fit:
+     * it grows as usual.
+     */
+    public CharTable(int expected, int charsEach) {
+        int capacity = Math.max(64, expected);
+        starts = new int[capacity];
+        lengths = new int[capacity];
+        slots = new long[Math.max(128, Integer.highestOneBit(capacity - 1) << 2)];
+        arena = new byte[(int) Math.min(Integer.MAX_VALUE - 16, Math.max(1 << 12, (long) capacity * charsEach))];
+    }
 
     /** How many distinct strings it holds; ids run from 0 to size - 1. */
     public int size() {

@@ -31,7 +31,12 @@ public final class DailyCounts {
     public static final Comparator<Row> ROW_ORDER = Comparator.comparing(Row::pageId, DailyCounts::compareCodePoints)
             .thenComparing(Row::date);
 
-    private final CharTable eventIds = new CharTable();
+    /** Characters of an event id that a table sized in advance makes room for (a UUID has 36). */
+    private static final int EVENT_ID_CHARS = 40;
+    /** Event ids a table sized in advance holds at most before growing: beyond it, growing costs little. */
+    private static final int MAX_PRESIZED = 1 << 21;
+
+    private final CharTable eventIds;
     private final CharTable users = new CharTable();
     private final CharTable pages = new CharTable();
 
@@ -45,6 +50,18 @@ public final class DailyCounts {
     private long events;
     private long duplicates;
     private long maxEventTimeMillis = Long.MIN_VALUE;
+
+    public DailyCounts() {
+        eventIds = new CharTable();
+    }
+
+    /**
+     * Counts sized for about {@code expectedEvents} events (a batch task's records): the set of event ids is
+     * allocated once instead of rehashed and copied each time it doubles.
+     */
+    public DailyCounts(long expectedEvents) {
+        eventIds = new CharTable((int) Math.min(Math.max(expectedEvents, 0), MAX_PRESIZED), EVENT_ID_CHARS);
+    }
 
     /** Counts the event; false (and nothing counted) if its event id was counted before. */
     public boolean add(ClickFields event) {

@@ -207,9 +207,12 @@ public class BatchRunRepository {
                                 Instant until = completeUntil;
                                 return merged(conn, runId).flatMap(rows -> {
                                     Completion completion = new Completion(runId, horizon, until, rows);
+                                    // clock_timestamp(), not now() (the transaction's start): the run's
+                                    // duration includes the merge and the publication
                                     return publish.apply(completion)
                                             .flatMap(published -> conn.preparedQuery("UPDATE aggregator.batch_run "
-                                                            + "SET state = 'completed', completed_at = now(), "
+                                                            + "SET state = 'completed', "
+                                                            + "completed_at = clock_timestamp(), "
                                                             + "row_count = $2, complete_until = $3 WHERE run_id = $1")
                                                     .execute(Tuple.of(runId, (long) rows.size(), until == null ? null
                                                             : OffsetDateTime.ofInstant(until, ZoneOffset.UTC))))

@@ -97,4 +97,26 @@ class DailyCountsTest {
         }
         assertEquals(ids.size(), counts.events());
     }
+
+    @Test
+    void countsSizedInAdvanceCountTheSameAlsoPastTheirSize() {
+        Random random = new Random(11);
+        List<ClickEvent> events = new ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            String id = (i % 3 == 0 ? "\u4e2d-" : "e-") + random.nextInt(15_000); // repeats, some not Latin-1
+            Instant time = Instant.parse("2026-11-20T00:00:00Z").plusSeconds(random.nextInt(3 * 86_400));
+            events.add(new ClickEvent(id, "user-" + random.nextInt(500), "p" + random.nextInt(40), "view", time, null,
+                    time, null, null));
+        }
+        DailyCounts plain = new DailyCounts();
+        events.forEach(plain::add);
+        // sized for the whole input, for a tenth of it (grows past its size), and for none of it
+        for (long expected : List.of(20_000L, 2_000L, 0L)) {
+            DailyCounts sized = new DailyCounts(expected);
+            events.forEach(sized::add);
+            assertEquals(plain.rows(), sized.rows(), "sized for " + expected);
+            assertEquals(plain.events(), sized.events());
+            assertEquals(plain.duplicates(), sized.duplicates());
+        }
+    }
 }

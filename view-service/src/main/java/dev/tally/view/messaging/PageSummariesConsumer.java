@@ -8,23 +8,25 @@ import dev.tally.view.store.BatchApply;
 import dev.tally.view.store.BatchViewRepository;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 /**
  * Keeps the batch view: stores each run's rows, and serves a run once its run-end record and all of its rows have
- * arrived, newest run first. Consumption is at least once; applying a record again changes nothing. A record that
- * cannot be read is logged and skipped; a database failure is retried with backoff, holding consumption back.
+ * arrived, newest run first. Records come in batches (what one poll returned), applied in one transaction with a
+ * few set-based statements ({@link BatchViewRepository#apply}). Consumption is at least once; applying a record
+ * again changes nothing. A record that cannot be read is logged and skipped; a database failure is retried with
+ * backoff, holding consumption back.
  */
 @ApplicationScoped
 public class PageSummariesConsumer {
@@ -55,36 +57,46 @@ public class PageSummariesConsumer {
     }
 
     @Incoming(PAGE_SUMMARIES)
-    public Uni<Void> consume(ConsumerRecord<String, String> kafkaRecord) {
-        String value = kafkaRecord.value();
-        DailySummary record;
-        try {
-            record = json.readValue(value, DailySummary.class);
-            String problem = problem(record);
-            if (problem != null) {
-                throw new IllegalArgumentException(problem);
+    public Uni<Void> consume(List<String> values) {
+        List<DailySummary> rows = new ArrayList<>();
+        List<BatchViewRepository.RunEnd> ends = new ArrayList<>();
+        for (String value : values) {
+            DailySummary record;
+            try {
+                record = json.readValue(value, DailySummary.class);
+                String problem = problem(record);
+                if (problem != null) {
+                    throw new IllegalArgumentException(problem);
+                }
+            } catch (Exception e) {
+                unreadable.increment();
+                LOG.warnf("a page-summaries record is not a daily summary, skipped: %s", e.getMessage());
+                continue;
             }
-        } catch (Exception e) {
-            unreadable.increment();
-            LOG.warnf("a page-summaries record is not a daily summary, skipped: %s", e.getMessage());
+            if (DailySummary.RUN.equals(record.type())) {
+                ends.add(new BatchViewRepository.RunEnd(record.runId(), record.rows(), record.completeUntil(),
+                        horizonJson(record)));
+            } else {
+                rows.add(record);
+            }
+        }
+        if (rows.isEmpty() && ends.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
         Duration keep = config.batch().keepSuperseded();
-        String horizon = horizonJson(record);
-        return Panache.withTransaction(() -> DailySummary.RUN.equals(record.type())
-                        ? repository.applyRunEnd(record, horizon, keep) : repository.applyRow(record, keep))
-                .onFailure().invoke(e -> LOG.warnf("applying %s of run %s failed, retrying: %s", record.key(),
-                        record.runId(), e.toString()))
+        return repository.apply(rows, ends, keep)
+                .onFailure().invoke(e -> LOG.warnf("applying %d page-summaries rows and %d run ends failed, "
+                        + "retrying: %s", rows.size(), ends.size(), e.toString()))
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
-                .invoke(result -> applied.get(result.outcome()).increment())
-                .invoke(result -> LOG.debugf("page-summaries %d@%d, run %s, %s: %s", kafkaRecord.partition(),
-                        kafkaRecord.offset(), record.runId(), record.key(), result.outcome().label()))
+                .invoke(result -> applied.forEach((outcome, counter) -> counter.increment(result.count(outcome))))
+                .invoke(result -> LOG.debugf("page-summaries: %d rows and %d run ends applied: %s", rows.size(),
+                        ends.size(), result.counts()))
                 .call(result -> {
-                    if (!result.switched()) {
+                    if (result.switchedTo() == null) {
                         return Uni.createFrom().voidItem();
                     }
                     switches.increment();
-                    LOG.infof("serving batch run %s", record.runId());
+                    LOG.infof("serving batch run %s", result.switchedTo());
                     return reconciler.refresh();
                 })
                 .replaceWithVoid();

@@ -124,7 +124,7 @@ public class Reconciler {
     @Scheduled(every = "${tally.view.reconciliation.every}", delayed = "${tally.view.reconciliation.every}",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     Uni<Void> periodically() {
-        return Panache.withTransaction(() -> batch.dropRetiredRows(config.batch().keepSuperseded()))
+        return batch.dropRetiredRows(config.batch().keepSuperseded())
                 .invoke(dropped -> {
                     if (dropped > 0) {
                         LOG.infof("dropped %d rows of superseded batch runs", dropped);

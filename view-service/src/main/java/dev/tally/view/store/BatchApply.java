@@ -1,12 +1,43 @@
 package dev.tally.view.store;
 
+import java.util.EnumMap;
+import java.util.Map;
+
 /**
- * What applying one {@code page-summaries} record did.
+ * What applying one poll of {@code page-summaries} records did.
  *
- * @param outcome  which kind of change, if any
- * @param switched true if the served run changed in the same transaction
+ * @param counts     how many records had each outcome
+ * @param switchedTo the run served from now on, if the served run changed in the same transaction; else null
  */
-public record BatchApply(Outcome outcome, boolean switched) {
+public record BatchApply(Map<Outcome, Long> counts, String switchedTo) {
+
+    public BatchApply {
+        counts = Map.copyOf(counts);
+    }
+
+    /** How many records had {@code outcome}. */
+    public long count(Outcome outcome) {
+        return counts.getOrDefault(outcome, 0L);
+    }
+
+    /** Counts outcomes while a poll is applied. */
+    static final class Tally {
+        private final Map<Outcome, Long> counts = new EnumMap<>(Outcome.class);
+
+        void add(Outcome outcome, long n) {
+            if (n > 0) {
+                counts.merge(outcome, n, Long::sum);
+            }
+        }
+
+        long get(Outcome outcome) {
+            return counts.getOrDefault(outcome, 0L);
+        }
+
+        BatchApply result(String switchedTo) {
+            return new BatchApply(counts, switchedTo);
+        }
+    }
 
     /** The kinds of change; their labels are the values of the metric tag {@code outcome}. */
     public enum Outcome {

@@ -6,124 +6,228 @@ import dev.tally.view.domain.EndedRun;
 import dev.tally.view.domain.RunChoice;
 import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
+import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.persistence.LockModeType;
+import jakarta.inject.Inject;
 
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The batch view: the rows of every batch run, their runs, and the pointer to the served run. Every write is
  * idempotent (a row is stored once per run, a run ends once, the choice of the served run is a function of the
- * runs seen), so redelivered records change nothing. Writes must run inside a transaction.
+ * runs seen), so redelivered records change nothing. Writes go through the reactive pool, a poll of records in one
+ * transaction with set-based statements ({@link #apply}); reads go through Panache.
  */
 @ApplicationScoped
 public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, String> {
 
-    /** Stores one row of a run, unless the run lost to a newer one; the run is served once it is complete. */
-    public Uni<BatchApply> applyRow(DailySummary row, Duration keepSuperseded) {
-        return lockRun(row.runId()).chain(run -> {
-            if (run.retired()) {
-                return Uni.createFrom().item(new BatchApply(BatchApply.Outcome.RETIRED_RUN, false));
-            }
-            return getSession().chain(session -> session.createNativeQuery("""
-                            insert into view.batch_row (run_id, page_id, day, total_views, unique_users)
-                            values (:run, :page, :day, :views, :users) on conflict do nothing""")
-                    .setParameter("run", row.runId()).setParameter("page", row.pageId())
-                    .setParameter("day", row.date()).setParameter("views", row.totalViews())
-                    .setParameter("users", row.uniqueUsers())
-                    .executeUpdate()).chain(inserted -> {
-                if (inserted == 0) {
-                    return Uni.createFrom().item(new BatchApply(BatchApply.Outcome.ROW_REPEATED, false));
-                }
-                run.rowsReceived++;
-                Uni<Boolean> switched = BatchRun.ENDED.equals(run.state) && run.complete()
-                        ? chooseServedRun(keepSuperseded) : Uni.createFrom().item(false);
-                return switched.map(s -> new BatchApply(BatchApply.Outcome.ROW_STORED, s));
-            });
-        });
+    @Inject
+    Pool pool;
+
+    /** A run-end record as the batch view keeps it. */
+    public record RunEnd(String runId, long rows, Instant completeUntil, String horizonJson) {
     }
 
-    /** Records the end of a run (once); the run is served once it is complete and newer than the served one. */
-    public Uni<BatchApply> applyRunEnd(DailySummary end, String horizonJson, Duration keepSuperseded) {
-        return lockRun(end.runId()).chain(run -> {
-            if (run.retired()) {
-                return Uni.createFrom().item(new BatchApply(BatchApply.Outcome.RETIRED_RUN, false));
-            }
-            if (run.rowsExpected != null) {
-                return Uni.createFrom().item(new BatchApply(BatchApply.Outcome.RUN_END_REPEATED, false));
-            }
-            return getSession().chain(session -> session
-                            .createNativeQuery("select nextval('view.batch_run_end_seq')", Long.class)
-                            .getSingleResult())
-                    .chain(seq -> {
-                        run.state = BatchRun.ENDED;
-                        run.rowsExpected = end.rows();
-                        run.completeUntil = end.completeUntil();
-                        run.horizon = horizonJson;
-                        run.endSeq = seq;
-                        run.endedAt = Instant.now();
-                        return chooseServedRun(keepSuperseded);
-                    })
-                    .map(switched -> new BatchApply(BatchApply.Outcome.RUN_ENDED, switched));
-        });
+    /**
+     * Applies one poll of {@code page-summaries} in one transaction: creates the runs it names and locks them (in
+     * run id order, the same in every replica), stores the rows of the runs not retired in one statement (each
+     * (run, page, day) once; a repeated row changes nothing) and counts them per run in the same statement, records
+     * each run's end once (one statement per distinct run end, in arrival order, so that their sequence numbers
+     * keep that order; a poll holds a handful at most), and then, if anything changed, serves the newest complete
+     * run under the lock of the serving pointer. Whether a run is retired is decided by its state at the start of
+     * the poll: rows of a run that this poll retires are stored and then dropped with it.
+     */
+    public Uni<BatchApply> apply(List<DailySummary> rows, List<RunEnd> ends, Duration keepSuperseded) {
+        TreeSet<String> runIds = new TreeSet<>();
+        rows.forEach(r -> runIds.add(r.runId()));
+        ends.forEach(e -> runIds.add(e.runId()));
+        if (runIds.isEmpty()) {
+            return Uni.createFrom().item(new BatchApply.Tally().result(null));
+        }
+        String[] ids = runIds.toArray(String[]::new);
+        return pool.withTransaction(conn -> conn.preparedQuery("INSERT INTO view.batch_run (run_id, state, "
+                        + "rows_received, first_seen_at) SELECT id, 'open', 0, now() FROM unnest($1::text[]) AS id "
+                        + "ORDER BY id ON CONFLICT DO NOTHING").execute(Tuple.of(ids))
+                .chain(() -> conn.preparedQuery("SELECT run_id, state, rows_expected FROM view.batch_run "
+                        + "WHERE run_id = ANY($1) ORDER BY run_id FOR UPDATE").execute(Tuple.of(ids)))
+                .chain(locked -> {
+                    Set<String> retired = new HashSet<>();
+                    Set<String> ended = new HashSet<>();
+                    for (Row run : locked) {
+                        String state = run.getString("state");
+                        if (BatchRun.SUPERSEDED.equals(state) || BatchRun.DROPPED.equals(state)) {
+                            retired.add(run.getString("run_id"));
+                        } else if (run.getLong("rows_expected") != null) {
+                            ended.add(run.getString("run_id"));
+                        }
+                    }
+                    BatchApply.Tally tally = new BatchApply.Tally();
+                    return storeRows(conn, rows, retired, tally)
+                            .chain(() -> endRuns(conn, ends, retired, ended, tally))
+                            .chain(() -> tally.get(BatchApply.Outcome.ROW_STORED) == 0
+                                    && tally.get(BatchApply.Outcome.RUN_ENDED) == 0
+                                    ? Uni.createFrom().<String>nullItem() : chooseServedRun(conn, keepSuperseded))
+                            .map(tally::result);
+                }));
     }
 
-    /** The run with this id, created as open if unknown, locked until the end of the transaction. */
-    private Uni<BatchRun> lockRun(String runId) {
-        return getSession().chain(session -> session.createNativeQuery("""
-                        insert into view.batch_run (run_id, state, rows_received, first_seen_at)
-                        values (:run, 'open', 0, now()) on conflict do nothing""")
-                .setParameter("run", runId).executeUpdate())
-                .chain(() -> findById(runId, LockModeType.PESSIMISTIC_WRITE));
+    private Uni<Void> storeRows(SqlConnection conn, List<DailySummary> rows, Set<String> retired,
+                                BatchApply.Tally tally) {
+        Map<List<Object>, DailySummary> live = new LinkedHashMap<>();
+        for (DailySummary row : rows) {
+            if (retired.contains(row.runId())) {
+                tally.add(BatchApply.Outcome.RETIRED_RUN, 1);
+            } else {
+                live.putIfAbsent(List.of(row.runId(), row.pageId(), row.date()), row);
+            }
+        }
+        long offered = rows.size() - tally.get(BatchApply.Outcome.RETIRED_RUN);
+        if (live.isEmpty()) {
+            tally.add(BatchApply.Outcome.ROW_REPEATED, offered);
+            return Uni.createFrom().voidItem();
+        }
+        int n = live.size();
+        String[] runs = new String[n];
+        String[] pages = new String[n];
+        LocalDate[] days = new LocalDate[n];
+        Long[] views = new Long[n];
+        Long[] users = new Long[n];
+        int i = 0;
+        for (DailySummary row : live.values()) {
+            runs[i] = row.runId();
+            pages[i] = row.pageId();
+            days[i] = row.date();
+            views[i] = row.totalViews();
+            users[i] = row.uniqueUsers();
+            i++;
+        }
+        return conn.preparedQuery("WITH stored AS (INSERT INTO view.batch_row (run_id, page_id, day, total_views, "
+                        + "unique_users) SELECT * FROM unnest($1::text[], $2::text[], $3::date[], $4::bigint[], "
+                        + "$5::bigint[]) ON CONFLICT DO NOTHING RETURNING run_id), "
+                        + "per_run AS (SELECT run_id, count(*) AS n FROM stored GROUP BY run_id) "
+                        + "UPDATE view.batch_run b SET rows_received = b.rows_received + per_run.n FROM per_run "
+                        + "WHERE b.run_id = per_run.run_id RETURNING per_run.n")
+                .execute(Tuple.from(Arrays.asList(runs, pages, days, views, users)))
+                .invoke(updated -> {
+                    long stored = 0;
+                    for (Row row : updated) {
+                        stored += row.getLong("n");
+                    }
+                    tally.add(BatchApply.Outcome.ROW_STORED, stored);
+                    tally.add(BatchApply.Outcome.ROW_REPEATED, offered - stored);
+                })
+                .replaceWithVoid();
+    }
+
+    private Uni<Void> endRuns(SqlConnection conn, List<RunEnd> ends, Set<String> retired, Set<String> ended,
+                              BatchApply.Tally tally) {
+        Map<String, RunEnd> first = new LinkedHashMap<>();
+        for (RunEnd end : ends) {
+            if (retired.contains(end.runId())) {
+                tally.add(BatchApply.Outcome.RETIRED_RUN, 1);
+            } else if (ended.contains(end.runId()) || first.putIfAbsent(end.runId(), end) != null) {
+                tally.add(BatchApply.Outcome.RUN_END_REPEATED, 1);
+            }
+        }
+        Uni<Void> chain = Uni.createFrom().voidItem();
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        for (RunEnd end : first.values()) {
+            chain = chain.chain(() -> conn.preparedQuery("UPDATE view.batch_run SET state = 'ended', "
+                            + "rows_expected = $2, complete_until = $3, horizon = $4, "
+                            + "end_seq = nextval('view.batch_run_end_seq'), ended_at = $5 "
+                            + "WHERE run_id = $1 AND rows_expected IS NULL")
+                    .execute(Tuple.from(Arrays.asList(end.runId(), end.rows(),
+                            OffsetDateTime.ofInstant(end.completeUntil(), ZoneOffset.UTC), end.horizonJson(), now)))
+                    .invoke(updated -> tally.add(updated.rowCount() > 0 ? BatchApply.Outcome.RUN_ENDED
+                            : BatchApply.Outcome.RUN_END_REPEATED, 1))
+                    .replaceWithVoid());
+        }
+        return chain;
     }
 
     /**
      * Serves the newest complete run and retires the runs older than it, all under the lock of the serving pointer,
      * then drops the rows of runs retired longer than {@code keepSuperseded} ago.
      *
-     * @return true if the served run changed
+     * @return the run served from now on if it changed, else null
      */
-    Uni<Boolean> chooseServedRun(Duration keepSuperseded) {
-        return getSession().chain(session -> session.flush()
-                .chain(() -> session.find(ServingState.class, ServingState.ID, LockModeType.PESSIMISTIC_WRITE))
-                .chain(pointer -> list("state in ?1", List.of(BatchRun.ENDED, BatchRun.CURRENT))
-                        .map(runs -> switchTo(pointer, runs)))
-                .call(switched -> dropRetiredRows(keepSuperseded)));
+    private Uni<String> chooseServedRun(SqlConnection conn, Duration keepSuperseded) {
+        return conn.preparedQuery("SELECT current_run_id FROM view.serving_state WHERE id = $1 FOR UPDATE")
+                .execute(Tuple.of(ServingState.ID))
+                .chain(pointer -> conn.preparedQuery("SELECT run_id, state, complete_until, end_seq, rows_received, "
+                                + "rows_expected FROM view.batch_run WHERE state IN ($1, $2)")
+                        .execute(Tuple.of(BatchRun.ENDED, BatchRun.CURRENT))
+                        .chain(runs -> switchTo(conn, pointer.iterator().next().getString("current_run_id"), runs)))
+                .call(() -> dropRetiredRows(conn, keepSuperseded));
     }
 
-    private static boolean switchTo(ServingState pointer, List<BatchRun> runs) {
-        List<EndedRun> ended = runs.stream()
-                .map(r -> new EndedRun(r.runId, r.completeUntil, r.endSeq, r.complete())).toList();
-        Optional<EndedRun> served = RunChoice.served(ended);
-        if (served.isEmpty()) {
-            return false;
-        }
-        Instant now = Instant.now();
-        List<String> outdated = RunChoice.outdated(ended, served.get()).stream().map(EndedRun::runId).toList();
-        for (BatchRun run : runs) {
-            if (outdated.contains(run.runId)
-                    || (BatchRun.CURRENT.equals(run.state) && !run.runId.equals(served.get().runId()))) {
-                run.state = BatchRun.SUPERSEDED;
-                run.supersededAt = now;
+    private static Uni<String> switchTo(SqlConnection conn, String currentRunId, RowSet<Row> runs) {
+        List<EndedRun> ended = new ArrayList<>();
+        List<String> current = new ArrayList<>();
+        for (Row run : runs) {
+            Long expected = run.getLong("rows_expected");
+            ended.add(new EndedRun(run.getString("run_id"), run.getOffsetDateTime("complete_until").toInstant(),
+                    run.getLong("end_seq"), expected != null && run.getLong("rows_received") >= expected));
+            if (BatchRun.CURRENT.equals(run.getString("state"))) {
+                current.add(run.getString("run_id"));
             }
         }
-        if (Objects.equals(pointer.currentRunId, served.get().runId())) {
-            return false;
+        Optional<EndedRun> served = RunChoice.served(ended);
+        if (served.isEmpty()) {
+            return Uni.createFrom().nullItem();
         }
-        BatchRun next = runs.stream().filter(r -> r.runId.equals(served.get().runId())).findFirst().orElseThrow();
-        next.state = BatchRun.CURRENT;
-        next.becameCurrentAt = now;
-        pointer.currentRunId = next.runId;
-        pointer.switchedAt = now;
-        return true;
+        String next = served.get().runId();
+        OffsetDateTime now = OffsetDateTime.now(ZoneOffset.UTC);
+        List<String> retire = new ArrayList<>(RunChoice.outdated(ended, served.get()).stream()
+                .map(EndedRun::runId).toList());
+        current.stream().filter(id -> !id.equals(next) && !retire.contains(id)).forEach(retire::add);
+        Uni<Void> retired = retire.isEmpty() ? Uni.createFrom().voidItem() : conn.preparedQuery(
+                        "UPDATE view.batch_run SET state = 'superseded', superseded_at = $2 WHERE run_id = ANY($1)")
+                .execute(Tuple.of(retire.toArray(String[]::new), now)).replaceWithVoid();
+        if (Objects.equals(currentRunId, next)) {
+            return retired.replaceWith((String) null);
+        }
+        return retired
+                .chain(() -> conn.preparedQuery("UPDATE view.batch_run SET state = 'current', "
+                        + "became_current_at = $2 WHERE run_id = $1").execute(Tuple.of(next, now)))
+                .chain(() -> conn.preparedQuery("UPDATE view.serving_state SET current_run_id = $2, "
+                        + "switched_at = $3 WHERE id = $1").execute(Tuple.of(ServingState.ID, next, now)))
+                .replaceWith(next);
     }
+
+    /** The rows of runs superseded at least {@code keep} ago go, inside the poll's transaction. */
+    private static Uni<Integer> dropRetiredRows(SqlConnection conn, Duration keep) {
+        return conn.preparedQuery(DROP_RETIRED).execute(Tuple.of(cutoff(keep))).map(RowSet::rowCount);
+    }
+
+    private static OffsetDateTime cutoff(Duration keep) {
+        return OffsetDateTime.ofInstant(Instant.now().minus(keep), ZoneOffset.UTC);
+    }
+
+    private static final String DROP_RETIRED = """
+            with gone as (
+                update view.batch_run set state = 'dropped'
+                where state = 'superseded' and superseded_at <= $1
+                returning run_id)
+            delete from view.batch_row where run_id in (select run_id from gone)""";
 
     /**
      * Deletes the rows of runs superseded at least {@code keep} ago and marks them dropped. Readers that looked up
@@ -132,14 +236,7 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
      * @return how many rows were deleted
      */
     public Uni<Integer> dropRetiredRows(Duration keep) {
-        OffsetDateTime cutoff = OffsetDateTime.ofInstant(Instant.now().minus(keep), ZoneOffset.UTC);
-        return getSession().chain(session -> session.flush().chain(() -> session.createNativeQuery("""
-                        with gone as (
-                            update view.batch_run set state = 'dropped'
-                            where state = 'superseded' and superseded_at <= :cutoff
-                            returning run_id)
-                        delete from view.batch_row where run_id in (select run_id from gone)""")
-                .setParameter("cutoff", cutoff).executeUpdate()));
+        return pool.withTransaction(conn -> dropRetiredRows(conn, keep));
     }
 
     /** The served run, or null when no run has completed yet. */
