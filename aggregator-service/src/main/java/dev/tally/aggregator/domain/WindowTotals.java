@@ -59,6 +59,12 @@ public final class WindowTotals {
     /** Totals changed, and totals forgotten, since the last checkpoint. */
     private final Set<Key> unsaved = new java.util.HashSet<>();
     private final Set<Key> removed = new java.util.HashSet<>();
+    /**
+     * A lower bound, in epoch milliseconds of event time, of the watermark at which some total next becomes final
+     * (its end plus grace) or, once final, is forgotten (plus the retention): below it, {@link #drain} need not
+     * look at every total. Long.MIN_VALUE when unknown (after a restore): the next drain looks.
+     */
+    private long nextEvent = Long.MIN_VALUE;
 
     /**
      * @param sourcePartitions the partitions of {@code clicks}: each must be heard from, or be idle, before a
@@ -106,6 +112,7 @@ public final class WindowTotals {
             }
             total = new Total(update.window());
             totals.put(key, total);
+            nextEvent = Math.min(nextEvent, closesAt(spec, update.window()));
         }
         PartialValue current = total.partials.get(update.partition());
         if (current != null && current.version() >= update.version()) {
@@ -167,7 +174,11 @@ public final class WindowTotals {
             }
         }
         changed.clear();
+        if (watermark == null || watermark.toEpochMilli() < nextEvent) {
+            return results; // no total closes or expires at this watermark
+        }
         List<Key> done = new ArrayList<>();
+        long next = Long.MAX_VALUE;
         for (Map.Entry<Key, Total> entry : totals.entrySet()) {
             Total total = entry.getValue();
             WindowSpec spec = specs.get(entry.getKey().spec());
@@ -176,17 +187,27 @@ public final class WindowTotals {
                     results.add(result(entry.getKey(), total, true, watermark));
                     unsaved.add(entry.getKey());
                 }
-                if (!watermark.isBefore(total.window.end().plus(spec.grace()).plus(retention))) {
+                long expiresAt = closesAt(spec, total.window) + retention.toMillis();
+                if (watermark.toEpochMilli() >= expiresAt) {
                     done.add(entry.getKey());
+                } else {
+                    next = Math.min(next, expiresAt);
                 }
+            } else {
+                next = Math.min(next, closesAt(spec, total.window));
             }
         }
+        nextEvent = next;
         for (Key key : done) {
             totals.remove(key);
             unsaved.remove(key);
             removed.add(key);
         }
         return results;
+    }
+
+    private static long closesAt(WindowSpec spec, Window window) {
+        return window.end().toEpochMilli() + spec.grace().toMillis();
     }
 
     private static Result result(Key key, Total total, boolean isFinal, Instant watermark) {
@@ -284,6 +305,7 @@ public final class WindowTotals {
         if (specs.containsKey(spec)) {
             Key key = new Key(spec, page, window.start());
             totals.put(key, total);
+            nextEvent = Long.MIN_VALUE; // restored: the next drain looks at every total once
             if (wasChanged) {
                 changed.add(key);
             }
