@@ -47,6 +47,17 @@ public final class Topics {
 
     /** How a topic is created: its name, partition count, and whether it keeps only the latest value per key. */
     public record Spec(String name, int partitions, boolean compacted, boolean unlimitedRetention) {
+
+        /** The topic's configuration as Kafka names it (cleanup.policy, and retention when unlimited). */
+        public java.util.Map<String, String> configs() {
+            java.util.Map<String, String> configs = new java.util.HashMap<>();
+            configs.put("cleanup.policy", compacted ? "compact" : "delete");
+            if (unlimitedRetention) {
+                configs.put("retention.ms", "-1");
+                configs.put("retention.bytes", "-1");
+            }
+            return configs;
+        }
     }
 
     /** Every topic Tally uses, with {@code clicksPartitions} partitions for the keyed ones. */

@@ -11,7 +11,6 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
@@ -68,16 +67,9 @@ public class TopicLayout {
     /** Creates the topics of view {@code version} that do not exist yet, laid out like version 1's. */
     public void create(int version) {
         int clicks = partitions(Topics.CLICKS);
-        List<NewTopic> topics = Topics.ofVersion(version, clicks).stream().map(spec -> {
-            Map<String, String> configs = new HashMap<>();
-            configs.put(TopicConfig.CLEANUP_POLICY_CONFIG,
-                    spec.compacted() ? TopicConfig.CLEANUP_POLICY_COMPACT : TopicConfig.CLEANUP_POLICY_DELETE);
-            if (spec.unlimitedRetention()) {
-                configs.put(TopicConfig.RETENTION_MS_CONFIG, "-1");
-                configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
-            }
-            return new NewTopic(spec.name(), spec.partitions(), (short) 1).configs(configs);
-        }).toList();
+        List<NewTopic> topics = Topics.ofVersion(version, clicks).stream()
+                .map(spec -> new NewTopic(spec.name(), spec.partitions(), (short) 1).configs(spec.configs()))
+                .toList();
         admin().createTopics(topics).values().forEach((name, created) -> {
             try {
                 created.get(30, TimeUnit.SECONDS);

@@ -158,19 +158,14 @@ public class BatchRunResource {
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
-        return ProblemException.response(e.problem().withInstance(uri.getPath(), null));
+        return e.response(uri);
     }
 
     /** PostgreSQL, Kafka or the broker failed or timed out: say so, without a stack trace or a class name. */
     @ServerExceptionMapper
     public Response failed(RuntimeException e, UriInfo uri) {
-        if (e instanceof jakarta.ws.rs.WebApplicationException web) {
-            return web.getResponse();
-        }
-        org.jboss.logging.Logger.getLogger(BatchRunResource.class).warnf(e, "%s failed", uri.getPath());
-        return ProblemException.response(Problem.of("batch-unavailable", "Batch runs unavailable", 503,
-                "the batch runs' database or brokers did not answer in time; try again").withInstance(
-                uri.getPath(), null));
+        return ProblemException.unavailable(e, uri, "batch-unavailable", "Batch runs unavailable",
+                "the batch runs' database or brokers did not answer in time; try again");
     }
 
     @ServerExceptionMapper

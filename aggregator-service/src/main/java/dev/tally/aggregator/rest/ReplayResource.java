@@ -6,7 +6,6 @@ import dev.tally.aggregator.messaging.StreamEngines;
 import dev.tally.aggregator.messaging.TopicLayout;
 import dev.tally.aggregator.store.ViewVersionRepository;
 import dev.tally.aggregator.store.ViewVersionRepository.Version;
-import dev.tally.contracts.Problem;
 import dev.tally.contracts.Topics;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -131,17 +130,13 @@ public class ReplayResource {
 
     @ServerExceptionMapper
     public Response problem(ProblemException e, UriInfo uri) {
-        return ProblemException.response(e.problem().withInstance(uri.getPath(), null));
+        return e.response(uri);
     }
 
     /** PostgreSQL or Kafka failed or timed out: say so, without a stack trace or a class name. */
     @ServerExceptionMapper
     public Response failed(RuntimeException e, UriInfo uri) {
-        if (e instanceof jakarta.ws.rs.WebApplicationException web) {
-            return web.getResponse();
-        }
-        org.jboss.logging.Logger.getLogger(ReplayResource.class).warnf(e, "%s failed", uri.getPath());
-        return ProblemException.response(Problem.of("replay-unavailable", "Replays unavailable", 503,
-                "the database or Kafka did not answer in time; try again").withInstance(uri.getPath(), null));
+        return ProblemException.unavailable(e, uri, "replay-unavailable", "Replays unavailable",
+                "the database or Kafka did not answer in time; try again");
     }
 }

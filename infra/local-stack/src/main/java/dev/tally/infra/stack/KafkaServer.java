@@ -5,7 +5,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 import java.io.IOException;
@@ -15,9 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
@@ -158,14 +155,7 @@ final class KafkaServer implements AutoCloseable {
                 if (existing.contains(spec.name())) {
                     continue;
                 }
-                Map<String, String> configs = new HashMap<>();
-                configs.put(TopicConfig.CLEANUP_POLICY_CONFIG,
-                        spec.compacted() ? TopicConfig.CLEANUP_POLICY_COMPACT : TopicConfig.CLEANUP_POLICY_DELETE);
-                if (spec.unlimitedRetention()) {
-                    configs.put(TopicConfig.RETENTION_MS_CONFIG, "-1");
-                    configs.put(TopicConfig.RETENTION_BYTES_CONFIG, "-1");
-                }
-                missing.add(new NewTopic(spec.name(), spec.partitions(), (short) 1).configs(configs));
+                missing.add(new NewTopic(spec.name(), spec.partitions(), (short) 1).configs(spec.configs()));
             }
             if (!missing.isEmpty()) {
                 try {
