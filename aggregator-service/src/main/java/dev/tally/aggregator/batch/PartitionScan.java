@@ -42,7 +42,9 @@ final class PartitionScan {
         this.config = config;
     }
 
-    /** Counts the records of {@code topic}/{@code partition} from {@code from} (inclusive) to {@code to} (exclusive). */
+    /**
+     * Counts the records of {@code topic}/{@code partition} from {@code from} (inclusive) to {@code to} (exclusive).
+     */
     Result scan(String topic, int partition, long from, long to, String name, Progress progress) {
         DailyCounts counts = new DailyCounts(to - from);
         ClickFields fields = new ClickFields();

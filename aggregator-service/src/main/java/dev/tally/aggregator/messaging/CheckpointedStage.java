@@ -84,7 +84,6 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private final Counter fenced;
     private final Timer commitLatency;
     private final io.micrometer.core.instrument.DistributionSummary batchSize;
-    protected final EngineContext context;
     protected final StreamStateRepository repository;
     protected final DerivedPublisher publisher;
     protected final ObjectMapper json;
@@ -100,7 +99,6 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         this.version = version;
         this.stage = version.stage(stage);
         this.snapshotFormat = snapshotFormat;
-        this.context = context;
         this.repository = context.repository();
         this.publisher = context.publisher();
         this.json = context.json();

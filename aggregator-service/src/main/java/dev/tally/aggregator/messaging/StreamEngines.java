@@ -79,9 +79,18 @@ public class StreamEngines {
         return List.copyOf(engines.values());
     }
 
-    /** What stage 1 of view {@code version} has committed, per clicks partition (on any replica). */
-    public Map<Integer, Long> committedClicks(int version) {
-        return state.nextOffsets(new ViewVersion(version).stage(StageOne.STAGE)).await().atMost(Duration.ofSeconds(30));
+    /** How far stage 1 of a view version has read one clicks partition (on any replica), and where it ends. */
+    public record Progress(int partition, long offset, long endOffset) {
+    }
+
+    /** How far stage 1 of view {@code version} has read the log, per clicks partition. */
+    public List<Progress> progress(int version) {
+        Map<Integer, Long> done = state.nextOffsets(new ViewVersion(version).stage(StageOne.STAGE)).await()
+                .atMost(Duration.ofSeconds(30));
+        List<Progress> progress = new ArrayList<>();
+        topics.endOffsets(Topics.CLICKS).forEach((partition, end) ->
+                progress.add(new Progress(partition, done.getOrDefault(partition, 0L), end)));
+        return progress;
     }
 
     @Scheduled(every = "1s", delayed = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
@@ -92,8 +101,8 @@ public class StreamEngines {
         try {
             List<Version> all = versions.all().await().atMost(Duration.ofSeconds(30));
             Set<Integer> wanted = all.stream()
-                    .filter(v -> ViewVersionRepository.SERVING.equals(v.state())
-                            || ViewVersionRepository.REPLAYING.equals(v.state()))
+                    .filter(v -> ViewVersionChange.SERVING.equals(v.state())
+                            || ViewVersionChange.REPLAYING.equals(v.state()))
                     .map(Version::version).collect(Collectors.toSet());
             engines.keySet().stream().filter(v -> !wanted.contains(v)).toList().forEach(this::stop);
             for (int version : wanted) {
@@ -101,16 +110,16 @@ public class StreamEngines {
             }
             announce(all);
             Optional<Version> serving = all.stream()
-                    .filter(v -> ViewVersionRepository.SERVING.equals(v.state())).findFirst();
+                    .filter(v -> ViewVersionChange.SERVING.equals(v.state())).findFirst();
             Optional<Version> replaying = all.stream()
-                    .filter(v -> ViewVersionRepository.REPLAYING.equals(v.state())).findFirst();
+                    .filter(v -> ViewVersionChange.REPLAYING.equals(v.state())).findFirst();
             if (serving.isPresent() && replaying.isPresent()) {
                 reportProgress(replaying.get());
                 checkCatchUp(replaying.get(), serving.get());
             }
             Instant dropBefore = Instant.now().minus(config.retiredDropAfter());
             for (Version version : all) {
-                if (ViewVersionRepository.RETIRED.equals(version.state())
+                if (ViewVersionChange.RETIRED.equals(version.state())
                         && version.retiredAt().isBefore(dropBefore)) {
                     drop(version.version());
                 }
@@ -209,8 +218,9 @@ public class StreamEngines {
             return;
         }
         lastProgress = now;
-        long done = committedClicks(replay.version()).values().stream().mapToLong(Long::longValue).sum();
-        long end = topics.endOffsets(Topics.CLICKS).values().stream().mapToLong(Long::longValue).sum();
+        List<Progress> progress = progress(replay.version());
+        long done = progress.stream().mapToLong(Progress::offset).sum();
+        long end = progress.stream().mapToLong(Progress::endOffset).sum();
         long seconds = Duration.between(replay.requestedAt(), Instant.now()).toSeconds();
         LOG.infof("view version %d replaying (phase %s): %d of %d clicks read (%.1f%%) in %d s", replay.version(),
                 replay.phase(), done, end, end == 0 ? 100.0 : 100.0 * done / end, seconds);

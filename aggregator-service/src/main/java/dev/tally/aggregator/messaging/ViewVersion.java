@@ -3,17 +3,29 @@ package dev.tally.aggregator.messaging;
 import dev.tally.contracts.Topics;
 import dev.tally.contracts.ViewVersions;
 
+import java.util.HashMap;
+import java.util.Map;
+
 /**
  * One version of the stream views as the engine runs it: the names its checkpoints are stored under, its consumer
  * groups and the topics it writes. Version 1 keeps the names the engine had before versions existed, so that a
  * running installation's state stays valid.
  */
-public record ViewVersion(int number) {
+public final class ViewVersion {
+    private final int number;
+    /** The names of {@link Topics#VERSIONED} in this version, computed once: they are named for every record. */
+    private final Map<String, String> topics = new HashMap<>();
 
-    public ViewVersion {
+    public ViewVersion(int number) {
         if (number < ViewVersions.FIRST) {
             throw new IllegalArgumentException("view versions start at " + ViewVersions.FIRST + ", not " + number);
         }
+        this.number = number;
+        Topics.VERSIONED.forEach(base -> topics.put(base, ViewVersions.topic(base, number)));
+    }
+
+    public int number() {
+        return number;
     }
 
     /** The stage's name in the checkpoint and outbox tables: {@code stage1}, or {@code v2.stage1}. */
@@ -28,7 +40,11 @@ public record ViewVersion(int number) {
 
     /** The name of a derived topic (one of {@link Topics#VERSIONED}) in this version. */
     String topic(String base) {
-        return ViewVersions.topic(base, number);
+        String name = topics.get(base);
+        if (name == null) {
+            throw new IllegalArgumentException(base + " is not a topic of a view version");
+        }
+        return name;
     }
 
     String pagePartials() {
@@ -38,5 +54,10 @@ public record ViewVersion(int number) {
     /** The value of the {@code view_version} tag of this version's metrics. */
     String tag() {
         return Integer.toString(number);
+    }
+
+    @Override
+    public String toString() {
+        return "view version " + number;
     }
 }

@@ -3,10 +3,10 @@ package dev.tally.aggregator.rest;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.tally.aggregator.messaging.StreamEngines;
-import dev.tally.aggregator.messaging.TopicLayout;
 import dev.tally.aggregator.store.ViewVersionRepository;
 import dev.tally.aggregator.store.ViewVersionRepository.Version;
 import dev.tally.contracts.Topics;
+import dev.tally.contracts.ViewVersionChange;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -23,7 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Kappa replays: rebuild the stream views from offset 0 of {@code clicks} into a new view version, beside the
@@ -40,9 +39,6 @@ public class ReplayResource {
 
     @Inject
     StreamEngines engines;
-
-    @Inject
-    TopicLayout topics;
 
     /** A view version as the API shows it. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
@@ -71,13 +67,12 @@ public class ReplayResource {
     public Response start() {
         Version started = versions.startReplay().await().atMost(DB_TIMEOUT).orElseThrow(() -> {
             Version running = versions.all().await().atMost(DB_TIMEOUT).stream()
-                    .filter(v -> ViewVersionRepository.REPLAYING.equals(v.state())).findFirst().orElse(null);
+                    .filter(v -> ViewVersionChange.REPLAYING.equals(v.state())).findFirst().orElse(null);
             return new ProblemException(409, "replay-running", "A replay is running",
                     running == null ? "a replay is running; follow it at /admin/replays"
                             : "view version " + running.version() + " is replaying since " + running.requestedAt()
                             + "; follow it at /admin/replays/" + running.version());
         });
-        topics.create(started.version());
         return Response.accepted(view(started)).location(URI.create("/admin/replays/" + started.version()))
                 .build();
     }
@@ -109,17 +104,14 @@ public class ReplayResource {
         List<PartitionView> partitions = null;
         Long replayed = null;
         Long inLog = null;
-        if (ViewVersionRepository.REPLAYING.equals(v.state())) {
-            Map<Integer, Long> done = engines.committedClicks(v.version());
-            Map<Integer, Long> ends = topics.endOffsets(Topics.CLICKS);
+        if (ViewVersionChange.REPLAYING.equals(v.state())) {
             partitions = new ArrayList<>();
             replayed = 0L;
             inLog = 0L;
-            for (Map.Entry<Integer, Long> end : ends.entrySet()) {
-                long offset = done.getOrDefault(end.getKey(), 0L);
-                partitions.add(new PartitionView(end.getKey(), offset, end.getValue()));
-                replayed += offset;
-                inLog += end.getValue();
+            for (StreamEngines.Progress p : engines.progress(v.version())) {
+                partitions.add(new PartitionView(p.partition(), p.offset(), p.endOffset()));
+                replayed += p.offset();
+                inLog += p.endOffset();
             }
         }
         String pageStats = ViewVersionRepository.DROPPED.equals(v.state()) ? null

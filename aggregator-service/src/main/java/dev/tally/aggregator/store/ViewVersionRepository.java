@@ -2,6 +2,7 @@ package dev.tally.aggregator.store;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.contracts.ViewVersionChange;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -26,9 +27,10 @@ import java.util.TreeMap;
  */
 @ApplicationScoped
 public class ViewVersionRepository {
-    public static final String REPLAYING = "replaying";
-    public static final String SERVING = "serving";
-    public static final String RETIRED = "retired";
+    /**
+     * A retired version whose state and topics are gone; the other states are those announced on view-versions
+     * ({@link ViewVersionChange#REPLAYING}, {@link ViewVersionChange#SERVING}, {@link ViewVersionChange#RETIRED}).
+     */
     public static final String DROPPED = "dropped";
     /** A replay's first phase: its stage 1 catching up with the serving version's. */
     public static final String PHASE_CLICKS = "clicks";
