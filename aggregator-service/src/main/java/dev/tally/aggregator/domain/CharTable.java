@@ -77,6 +77,35 @@ public final class CharTable {
         return id;
     }
 
+    /**
+     * The id of the ASCII string in {@code bytes[offset, offset + length)} (every byte below 0x80: the caller has
+     * checked), adding it if new: the same id as the same characters given as chars.
+     */
+    public int intern(byte[] bytes, int offset, int length) {
+        int hash = hash(bytes, offset, length);
+        int mask = slots.length - 1;
+        int slot = hash & mask;
+        while (true) {
+            long entry = slots[slot];
+            if (entry == 0) {
+                break;
+            }
+            if ((int) (entry >>> 32) == hash) {
+                int id = (int) entry - 1;
+                if (lengths[id] == (length << 1 | LATIN1) && equalsStored(starts[id], bytes, offset, length)) {
+                    return id;
+                }
+            }
+            slot = (slot + 1) & mask;
+        }
+        int id = add(bytes, offset, length);
+        slots[slot] = ((long) hash << 32) | (id + 1L);
+        if (size * 2 > slots.length) {
+            rehash();
+        }
+        return id;
+    }
+
     public int intern(String text) {
         char[] chars = text.toCharArray();
         return intern(chars, 0, chars.length);
@@ -105,13 +134,7 @@ public final class CharTable {
             }
         }
         int bytes = latin1 ? length : 2 * length;
-        if (arenaUsed + bytes > arena.length) {
-            long wanted = Math.max((long) arena.length * 2, (long) arenaUsed + bytes);
-            if (wanted > Integer.MAX_VALUE - 16) {
-                throw new IllegalStateException("more than 2 GB of distinct strings in one batch task");
-            }
-            arena = Arrays.copyOf(arena, (int) wanted);
-        }
+        reserve(bytes);
         int start = arenaUsed;
         if (latin1) {
             for (int i = 0; i < length; i++) {
@@ -124,15 +147,46 @@ public final class CharTable {
                 arena[start + 2 * i + 1] = (byte) c;
             }
         }
-        arenaUsed += bytes;
+        return record(start, length, latin1 ? LATIN1 : UTF16);
+    }
+
+    /** Makes room for {@code bytes} more bytes in the arena. */
+    private void reserve(int bytes) {
+        if (arenaUsed + bytes > arena.length) {
+            long wanted = Math.max((long) arena.length * 2, (long) arenaUsed + bytes);
+            if (wanted > Integer.MAX_VALUE - 16) {
+                throw new IllegalStateException("more than 2 GB of distinct strings in one batch task");
+            }
+            arena = Arrays.copyOf(arena, (int) wanted);
+        }
+    }
+
+    /** Records the string just written at {@code start} of the arena; its id. */
+    private int record(int start, int length, int coding) {
+        arenaUsed += coding == LATIN1 ? length : 2 * length;
         if (size == starts.length) {
             int grown = size * 2;
             starts = Arrays.copyOf(starts, grown);
             lengths = Arrays.copyOf(lengths, grown);
         }
         starts[size] = start;
-        lengths[size] = (length << 1) | (latin1 ? LATIN1 : UTF16);
+        lengths[size] = (length << 1) | coding;
         return size++;
+    }
+
+    private int add(byte[] bytes, int offset, int length) {
+        reserve(length);
+        System.arraycopy(bytes, offset, arena, arenaUsed, length);
+        return record(arenaUsed, length, LATIN1);
+    }
+
+    private boolean equalsStored(int start, byte[] bytes, int offset, int length) {
+        for (int i = 0; i < length; i++) {
+            if (arena[start + i] != bytes[offset + i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private boolean equalsStored(int id, char[] chars, int offset, int length) {
@@ -177,7 +231,20 @@ public final class CharTable {
         for (int i = 0; i < length; i++) {
             h = 31 * h + chars[offset + i];
         }
-        // spread the bits so that the low ones, which pick the slot, depend on every character
+        return spread(h);
+    }
+
+    /** The same hash as {@link #hash(char[], int, int)} of the same ASCII characters. */
+    private static int hash(byte[] bytes, int offset, int length) {
+        int h = 0;
+        for (int i = 0; i < length; i++) {
+            h = 31 * h + bytes[offset + i];
+        }
+        return spread(h);
+    }
+
+    /** Spreads the bits so that the low ones, which pick the slot, depend on every character. */
+    private static int spread(int h) {
         h *= 0x9E3779B9;
         return h ^ (h >>> 15);
     }

@@ -3,6 +3,9 @@ package dev.tally.aggregator.domain;
 import dev.tally.aggregator.json.IsoInstants;
 import dev.tally.contracts.ClickEvent;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.time.DateTimeException;
 import java.time.Instant;
@@ -32,6 +35,13 @@ public final class ClickFields {
     int pageIdLength;
     long eventTimeMillis;
     private String error;
+    /**
+     * The input of the last parse, and per id field ({@code EVENT_ID}, {@code USER_ID}, {@code PAGE_ID}) where its
+     * value lies in it, or -1 if it was decoded into its char buffer instead. Nearly every id is plain ASCII
+     * without escapes: those are interned straight from the input's bytes ({@link #intern}), not copied first.
+     */
+    private byte[] source;
+    private final int[] rawStart = {-1, -1, -1};
 
     // the date of the previous event, which is nearly always the date of the next one
     private final CharsView timeView = new CharsView();
@@ -48,6 +58,10 @@ public final class ClickFields {
         pageIdLength = -1;
         boolean time = false;
         in = data;
+        source = data;
+        rawStart[EVENT_ID] = -1;
+        rawStart[USER_ID] = -1;
+        rawStart[PAGE_ID] = -1;
         at = offset;
         end = offset + length;
         try {
@@ -169,21 +183,58 @@ public final class ClickFields {
         }
     }
 
+    private static final VarHandle LONGS = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+    private static final long ONES = 0x0101010101010101L;
+    private static final long HIGHS = 0x8080808080808080L;
+
+    /**
+     * Where the plain ASCII run from {@code from} ends: the index of the first quote, backslash, control character or
+     * byte of a multi-byte sequence (a signed byte below 0x20), or {@code end}. Strings are most of an event's
+     * bytes, so they are stepped over eight bytes at a time while none of those is special.
+     */
+    private int plainEnd(int from) {
+        int i = from;
+        while (i + 8 <= end) {
+            long x = (long) LONGS.get(in, i);
+            long special = (x - 0x2020202020202020L) | x // below 0x20, or 0x80 and above
+                    | ((x ^ 0x2222222222222222L) - ONES) // '"'
+                    | ((x ^ 0x5c5c5c5c5c5c5c5cL) - ONES); // '\\'
+            if ((special & HIGHS) != 0) {
+                break; // perhaps a false alarm (a borrow): the bytes below decide
+            }
+            i += 8;
+        }
+        while (i < end) {
+            byte b = in[i];
+            if (b < 0x20 || b == '"' || b == '\\') {
+                return i;
+            }
+            i++;
+        }
+        return i;
+    }
+
+    private boolean sameBytes(int from, byte[] name) {
+        for (int k = 0; k < name.length; k++) {
+            if (in[from + k] != name[k]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** A key: which of the four fields it names, or OTHER. Plain keys are matched on their bytes. */
     private int key() {
         if (peek() != '"') {
             throw new Unreadable("expected a field name");
         }
         int start = at + 1;
-        int i = start;
-        while (i < end && in[i] != '"' && in[i] != '\\' && in[i] >= 0x20) {
-            i++;
-        }
+        int i = plainEnd(start);
         if (i < end && in[i] == '"') {
             at = i + 1;
             int length = i - start;
             for (int f = 0; f < NAMES.length; f++) {
-                if (NAMES[f].length == length && Arrays.equals(in, start, i, NAMES[f], 0, length)) {
+                if (NAMES[f].length == length && sameBytes(start, NAMES[f])) {
                     return f;
                 }
             }
@@ -204,6 +255,7 @@ public final class ClickFields {
      * would take it); -1 for null.
      */
     private int scalar(int field) {
+        rawStart[field] = -1; // until string() finds it plain; a repeated field overwrites an earlier one
         byte first = peek();
         if (first == '"') {
             return string(field);
@@ -229,8 +281,26 @@ public final class ClickFields {
     /** Decodes a string (escapes, UTF-8) into the buffer of {@code target}; returns its length in chars. */
     private int string(int target) {
         expect('"');
+        if (target <= PAGE_ID) {
+            int plain = plainEnd(at);
+            if (plain < end && in[plain] == '"') {
+                rawStart[target] = at;
+                int n = plain - at;
+                at = plain + 1;
+                return n;
+            }
+        }
         char[] buffer = ensure(target, Math.min(end - at, 64));
         int n = 0;
+        // plain ASCII in one tight loop: a signed byte below 0x20 is a control character or part of a multi-byte
+        // sequence, both for the careful loop below, as are the quote and the backslash
+        int plain = plainEnd(at);
+        if (plain - at > buffer.length) {
+            buffer = grow(target, plain - at);
+        }
+        for (; at < plain; at++) {
+            buffer[n++] = (char) in[at];
+        }
         while (true) {
             int b = take() & 0xff;
             if (b == '"') {
@@ -378,6 +448,7 @@ public final class ClickFields {
     private void skipString() {
         expect('"');
         while (true) {
+            at = plainEnd(at);
             int b = take() & 0xff;
             if (b == '"') {
                 return;
@@ -468,6 +539,39 @@ public final class ClickFields {
         return grown;
     }
 
+    /**
+     * The id of field {@code field}'s value in {@code table}, adding it if new: from the input's bytes where the
+     * value is plain ASCII there, else from its decoded characters. Both give the same id for the same string.
+     */
+    private int intern(CharTable table, int field) {
+        int start = rawStart[field];
+        return switch (field) {
+            case EVENT_ID -> start >= 0 ? table.intern(source, start, eventIdLength)
+                    : table.intern(eventId, 0, eventIdLength);
+            case USER_ID -> start >= 0 ? table.intern(source, start, userIdLength)
+                    : table.intern(userId, 0, userIdLength);
+            default -> start >= 0 ? table.intern(source, start, pageIdLength)
+                    : table.intern(pageId, 0, pageIdLength);
+        };
+    }
+
+    int internEventId(CharTable table) {
+        return intern(table, EVENT_ID);
+    }
+
+    int internUserId(CharTable table) {
+        return intern(table, USER_ID);
+    }
+
+    int internPageId(CharTable table) {
+        return intern(table, PAGE_ID);
+    }
+
+    private String text(int field, char[] chars, int length) {
+        int start = rawStart[field];
+        return start >= 0 ? new String(source, start, length, StandardCharsets.US_ASCII) : new String(chars, 0, length);
+    }
+
     /** The same fields from a bound event (tests, and callers that already have one). */
     public static ClickFields of(ClickEvent event) {
         ClickFields fields = new ClickFields();
@@ -486,15 +590,15 @@ public final class ClickFields {
     }
 
     public String eventId() {
-        return new String(eventId, 0, eventIdLength);
+        return text(EVENT_ID, eventId, eventIdLength);
     }
 
     public String userId() {
-        return new String(userId, 0, userIdLength);
+        return text(USER_ID, userId, userIdLength);
     }
 
     public String pageId() {
-        return new String(pageId, 0, pageIdLength);
+        return text(PAGE_ID, pageId, pageIdLength);
     }
 
     /** The (corrected) event time, in milliseconds since the epoch. */

@@ -66,14 +66,14 @@ public final class DailyCounts {
     /** Counts the event; false (and nothing counted) if its event id was counted before. */
     public boolean add(ClickFields event) {
         int known = eventIds.size();
-        eventIds.intern(event.eventId, 0, event.eventIdLength);
+        event.internEventId(eventIds);
         if (eventIds.size() == known) {
             duplicates++;
             return false;
         }
         events++;
-        int page = pages.intern(event.pageId, 0, event.pageIdLength);
-        int user = users.intern(event.userId, 0, event.userIdLength);
+        int page = event.internPageId(pages);
+        int user = event.internUserId(users);
         long day = event.epochDay();
         int slot = slot(((long) page << 32) | (day & 0xffffffffL));
         views[slot]++;

@@ -52,6 +52,32 @@ class DailyCountsTest {
     }
 
     @Test
+    void anIdCountsAsTheSameStringWhetherItsJsonIsPlainEscapedOrANumber() {
+        // plain ASCII ids are interned from the JSON's bytes, the others from decoded characters: one id either way
+        DailyCounts counts = new DailyCounts(8);
+        ClickFields fields = new ClickFields();
+        String[] lines = {
+                "{\"event_id\":\"e1\",\"user_id\":\"u7\",\"page_id\":\"/home\",\"event_time\":\"2026-11-23T10:00:00Z\"}",
+                "{\"event_id\":\"e\\u0031\",\"user_id\":\"u7\",\"page_id\":\"/home\",\"event_time\":\"2026-11-23T10:00:00Z\"}",
+                "{\"event_id\":\"e2\",\"user_id\":\"u\\u0037\",\"page_id\":\"\\/home\",\"event_time\":\"2026-11-23T11:00:00Z\"}",
+                "{\"event_id\":3,\"user_id\":\"u7\",\"page_id\":\"/home\",\"event_time\":\"2026-11-23T12:00:00Z\"}",
+                "{\"event_id\":\"3\",\"user_id\":\"u8\",\"page_id\":\"/home\",\"event_time\":\"2026-11-23T12:00:00Z\"}",
+                // a repeated field: the last one counts, also when the first was plain and the last escaped
+                "{\"event_id\":\"e4\",\"user_id\":\"u9\",\"user_id\":\"u\\u0038\",\"page_id\":\"/home\","
+                        + "\"event_time\":\"2026-11-23T13:00:00Z\"}"};
+        List<Boolean> counted = new ArrayList<>();
+        for (String line : lines) {
+            byte[] bytes = line.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(fields.parse(bytes, 0, bytes.length), line + ": " + fields.error());
+            counted.add(counts.add(fields));
+        }
+
+        assertEquals(List.of(true, false, true, true, false, true), counted);
+        assertEquals(List.of(new DailyCounts.Row("/home", LocalDate.parse("2026-11-23"), 4, 2)), counts.rows());
+        assertEquals("u8", fields.userId());
+    }
+
+    @Test
     void rowsAreInCodePointOrderOfPageThenDate() {
         DailyCounts counts = new DailyCounts();
         // U+FF5E sorts before U+1F600 by code point, after it by UTF-16 unit: the code point order is PostgreSQL's
