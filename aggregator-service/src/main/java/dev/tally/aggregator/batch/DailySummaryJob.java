@@ -1,5 +1,6 @@
 package dev.tally.aggregator.batch;
 
+import dev.tally.aggregator.domain.ClickBatch;
 import dev.tally.aggregator.domain.ClickFields;
 import dev.tally.aggregator.domain.DailyCounts;
 
@@ -27,6 +28,8 @@ import java.util.stream.Stream;
 public final class DailySummaryJob {
     private static final int REPORTED_BAD_LINES = 20;
     private static final long PROGRESS_EVERY = 1_000_000;
+    /** Events counted together, so that their lookups in the table of event ids overlap. */
+    private static final int BATCH = 64;
 
     /** What a run read. */
     public record Report(long files, long lines, long events, long duplicates, long unreadable, int rows) {
@@ -71,8 +74,8 @@ public final class DailySummaryJob {
             files = found.filter(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(".jsonl"))
                     .sorted(Comparator.comparing(p -> input.relativize(p).toString())).toList();
         }
-        ClickFields fields = new ClickFields();
         DailyCounts counts = new DailyCounts();
+        ClickBatch batch = new ClickBatch(counts, BATCH);
         Totals totals = new Totals();
         byte[] buffer = new byte[1 << 20];
         for (Path file : files) {
@@ -90,13 +93,14 @@ public final class DailySummaryJob {
                     }
                     int start = 0;
                     for (int i = indexOf(buffer, start, filled); i >= 0; i = indexOf(buffer, start, filled)) {
-                        line(buffer, start, i, ++number, name, fields, counts, totals);
+                        line(buffer, start, i, ++number, name, batch, counts, totals);
                         start = i + 1;
                     }
                     if (end && start < filled) {
-                        line(buffer, start, filled, ++number, name, fields, counts, totals); // no final newline
+                        line(buffer, start, filled, ++number, name, batch, counts, totals); // no final newline
                         start = filled;
                     }
+                    batch.flush(); // before the buffer's bytes move: the batch reads ids where the lines are
                     // keep the unfinished line; grow the buffer when one line fills it
                     System.arraycopy(buffer, start, buffer, 0, filled - start);
                     filled -= start;
@@ -123,15 +127,16 @@ public final class DailySummaryJob {
         long unreadable;
     }
 
-    private void line(byte[] buffer, int from, int to, int number, Path file, ClickFields fields, DailyCounts counts,
+    private void line(byte[] buffer, int from, int to, int number, Path file, ClickBatch batch, DailyCounts counts,
                       Totals totals) {
         totals.lines++;
         int end = to > from && buffer[to - 1] == '\r' ? to - 1 : to;
         if (isBlank(buffer, from, end)) {
             return;
         }
+        ClickFields fields = batch.next();
         if (fields.parse(buffer, from, end - from)) {
-            counts.add(fields);
+            batch.added();
         } else {
             totals.unreadable++;
             badLine(totals.unreadable, file, number, fields.error());

@@ -1,5 +1,6 @@
 package dev.tally.aggregator.batch;
 
+import dev.tally.aggregator.domain.ClickBatch;
 import dev.tally.aggregator.domain.ClickFields;
 import dev.tally.aggregator.domain.DailyCounts;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -24,6 +25,8 @@ import java.util.Properties;
 final class PartitionScan {
     private static final Logger LOG = Logger.getLogger(PartitionScan.class);
     private static final int REPORTED_UNREADABLE = 10;
+    /** Events counted together, so that their lookups in the table of event ids overlap. */
+    private static final int BATCH = 64;
 
     /** Called every progress interval with the next offset to read and the records read so far. */
     interface Progress {
@@ -47,7 +50,7 @@ final class PartitionScan {
      */
     Result scan(String topic, int partition, long from, long to, String name, Progress progress) {
         DailyCounts counts = new DailyCounts(to - from);
-        ClickFields fields = new ClickFields();
+        ClickBatch batch = new ClickBatch(counts, BATCH);
         long read = 0;
         long unreadable = 0;
         if (from >= to) {
@@ -70,8 +73,9 @@ final class PartitionScan {
                     }
                     read++;
                     ByteBuffer value = record.value();
+                    ClickFields fields = batch.next();
                     if (value != null && parse(fields, value)) {
-                        counts.add(fields);
+                        batch.added();
                     } else {
                         unreadable++;
                         if (unreadable <= REPORTED_UNREADABLE) {
@@ -80,6 +84,7 @@ final class PartitionScan {
                         }
                     }
                 }
+                batch.flush(); // before the next poll: the batch reads the ids where this poll's fetch put them
                 // the position also steps over offsets that hold no record (transaction markers)
                 long position = consumer.position(tp);
                 if (position > next) {
@@ -101,17 +106,17 @@ final class PartitionScan {
         return new Result(counts, read, unreadable);
     }
 
-    private byte[] copy = new byte[4096];
-
-    /** Reads the value where the fetch put it: ByteBufferDeserializer hands out a view of it, not a copy. */
-    private boolean parse(ClickFields fields, ByteBuffer value) {
+    /**
+     * Reads the value where the fetch put it: ByteBufferDeserializer hands out a view of it, not a copy. A value
+     * outside the heap (not what the consumer makes) is copied into an array of its own, since the batch keeps
+     * reading its ids until it is flushed.
+     */
+    private static boolean parse(ClickFields fields, ByteBuffer value) {
         int length = value.remaining();
         if (value.hasArray()) {
             return fields.parse(value.array(), value.arrayOffset() + value.position(), length);
         }
-        if (copy.length < length) {
-            copy = new byte[Math.max(length, copy.length * 2)];
-        }
+        byte[] copy = new byte[length];
         value.duplicate().get(copy, 0, length);
         return fields.parse(copy, 0, length);
     }

@@ -53,7 +53,11 @@ public final class CharTable {
 
     /** The id of {@code chars[offset, offset + length)}, adding it if it is new (then its id is {@code size() - 1}). */
     public int intern(char[] chars, int offset, int length) {
-        int hash = hash(chars, offset, length);
+        return intern(chars, offset, length, hash(chars, offset, length));
+    }
+
+    /** {@link #intern(char[], int, int)} with the string's {@link #hash(char[], int, int)} already computed. */
+    int intern(char[] chars, int offset, int length, int hash) {
         int mask = slots.length - 1;
         int slot = hash & mask;
         while (true) {
@@ -82,7 +86,11 @@ public final class CharTable {
      * checked), adding it if new: the same id as the same characters given as chars.
      */
     public int intern(byte[] bytes, int offset, int length) {
-        int hash = hash(bytes, offset, length);
+        return intern(bytes, offset, length, hash(bytes, offset, length));
+    }
+
+    /** {@link #intern(byte[], int, int)} with the string's {@link #hash(byte[], int, int)} already computed. */
+    int intern(byte[] bytes, int offset, int length, int hash) {
         int mask = slots.length - 1;
         int slot = hash & mask;
         while (true) {
@@ -226,7 +234,16 @@ public final class CharTable {
         slots = grown;
     }
 
-    private static int hash(char[] chars, int offset, int length) {
+    /**
+     * Reads the slot where a string of this hash is looked up first, and nothing else: called for a batch of
+     * strings before they are interned, it lets their cache misses overlap instead of coming one after another.
+     * Returns the slot so that the read is not optimized away.
+     */
+    long touch(int hash) {
+        return slots[hash & (slots.length - 1)];
+    }
+
+    static int hash(char[] chars, int offset, int length) {
         int h = 0;
         for (int i = 0; i < length; i++) {
             h = 31 * h + chars[offset + i];
@@ -235,7 +252,7 @@ public final class CharTable {
     }
 
     /** The same hash as {@link #hash(char[], int, int)} of the same ASCII characters. */
-    private static int hash(byte[] bytes, int offset, int length) {
+    static int hash(byte[] bytes, int offset, int length) {
         int h = 0;
         for (int i = 0; i < length; i++) {
             h = 31 * h + bytes[offset + i];

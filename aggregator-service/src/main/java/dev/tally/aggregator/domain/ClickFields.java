@@ -559,6 +559,18 @@ public final class ClickFields {
         return intern(table, EVENT_ID);
     }
 
+    /** The {@link CharTable} hash of the event id, for {@link #internEventId(CharTable, int)}. */
+    int eventIdHash() {
+        int start = rawStart[EVENT_ID];
+        return start >= 0 ? CharTable.hash(source, start, eventIdLength) : CharTable.hash(eventId, 0, eventIdLength);
+    }
+
+    int internEventId(CharTable table, int hash) {
+        int start = rawStart[EVENT_ID];
+        return start >= 0 ? table.intern(source, start, eventIdLength, hash)
+                : table.intern(eventId, 0, eventIdLength, hash);
+    }
+
     int internUserId(CharTable table) {
         return intern(table, USER_ID);
     }
