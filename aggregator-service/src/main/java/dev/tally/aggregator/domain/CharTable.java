@@ -89,7 +89,11 @@ public final class CharTable {
         return intern(bytes, offset, length, hash(bytes, offset, length));
     }
 
-    /** {@link #intern(byte[], int, int)} with the string's {@link #hash(byte[], int, int)} already computed. */
+    /**
+     * {@link #intern(byte[], int, int)} with the string's {@link #hash(byte[], int, int)} already computed. The same
+     * probe as {@link #intern(char[], int, int, int)}, written out again for bytes: a shared loop taking the
+     * comparison as a function would cost a call per probe on the batch job's hottest path.
+     */
     int intern(byte[] bytes, int offset, int length, int hash) {
         int mask = slots.length - 1;
         int slot = hash & mask;
