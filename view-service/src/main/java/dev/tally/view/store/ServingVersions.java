@@ -116,12 +116,19 @@ public class ServingVersions {
                 });
     }
 
+    /** Set once the service stops: the database pool closes then. */
+    private volatile boolean stopping;
+
     /**
-     * Every half second: reads the serving version (another replica may have switched), and switches to a version
-     * announced as serving once its page-stats are applied up to the announced offsets.
+     * Every second (the scheduler's shortest period): reads the serving version (another replica may have switched),
+     * and switches to a version announced as serving once its page-stats are applied up to the announced offsets.
+     * Not once the service is stopping: its database pool closes then.
      */
-    @Scheduled(every = "0.5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    @Scheduled(every = "1s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void refresh() {
+        if (stopping) {
+            return;
+        }
         try {
             Row row = pool.query("SELECT version FROM view.serving_version").execute().await()
                     .atMost(Duration.ofSeconds(10)).iterator().next();
@@ -197,6 +204,7 @@ public class ServingVersions {
     }
 
     void stop(@Observes ShutdownEvent event) {
+        stopping = true;
         if (admin != null) {
             admin.close();
         }
