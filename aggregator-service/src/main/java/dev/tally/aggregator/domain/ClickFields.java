@@ -543,20 +543,9 @@ public final class ClickFields {
      * The id of field {@code field}'s value in {@code table}, adding it if new: from the input's bytes where the
      * value is plain ASCII there, else from its decoded characters. Both give the same id for the same string.
      */
-    private int intern(CharTable table, int field) {
+    private int intern(CharTable table, int field, char[] chars, int length) {
         int start = rawStart[field];
-        return switch (field) {
-            case EVENT_ID -> start >= 0 ? table.intern(source, start, eventIdLength)
-                    : table.intern(eventId, 0, eventIdLength);
-            case USER_ID -> start >= 0 ? table.intern(source, start, userIdLength)
-                    : table.intern(userId, 0, userIdLength);
-            default -> start >= 0 ? table.intern(source, start, pageIdLength)
-                    : table.intern(pageId, 0, pageIdLength);
-        };
-    }
-
-    int internEventId(CharTable table) {
-        return intern(table, EVENT_ID);
+        return start >= 0 ? table.intern(source, start, length) : table.intern(chars, 0, length);
     }
 
     /** The {@link CharTable} hash of the event id, for {@link #internEventId(CharTable, int)}. */
@@ -565,6 +554,7 @@ public final class ClickFields {
         return start >= 0 ? CharTable.hash(source, start, eventIdLength) : CharTable.hash(eventId, 0, eventIdLength);
     }
 
+    /** The event id's id in {@code table}, given its {@link #eventIdHash()}. */
     int internEventId(CharTable table, int hash) {
         int start = rawStart[EVENT_ID];
         return start >= 0 ? table.intern(source, start, eventIdLength, hash)
@@ -572,11 +562,11 @@ public final class ClickFields {
     }
 
     int internUserId(CharTable table) {
-        return intern(table, USER_ID);
+        return intern(table, USER_ID, userId, userIdLength);
     }
 
     int internPageId(CharTable table) {
-        return intern(table, PAGE_ID);
+        return intern(table, PAGE_ID, pageId, pageIdLength);
     }
 
     private String text(int field, char[] chars, int length) {
