@@ -1,6 +1,5 @@
 package dev.tally.contracts;
 
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -12,8 +11,6 @@ public final class ViewVersions {
     /** The version every installation starts with. */
     public static final int FIRST = 1;
 
-    private static final Pattern SUFFIX = Pattern.compile("^(.+)\\.v([0-9]+)$");
-
     /** The name of {@code base} (one of {@link Topics#VERSIONED}) in view version {@code version}. */
     public static String topic(String base, int version) {
         if (version < FIRST) {
@@ -22,10 +19,22 @@ public final class ViewVersions {
         return version == FIRST ? base : base + ".v" + version;
     }
 
-    /** The view version of a topic named by {@link #topic}: 1 for a plain name. */
+    /**
+     * The view version of a topic named by {@link #topic}: 1 for a plain name. Asked for every record a reader
+     * applies, so it looks at the name's end without a regular expression.
+     */
     public static int versionOf(String topic) {
-        Matcher matcher = SUFFIX.matcher(topic);
-        return matcher.matches() ? Integer.parseInt(matcher.group(2)) : FIRST;
+        int suffix = topic.lastIndexOf(".v");
+        if (suffix <= 0 || suffix + 2 == topic.length()) {
+            return FIRST;
+        }
+        for (int i = suffix + 2; i < topic.length(); i++) {
+            char c = topic.charAt(i);
+            if (c < '0' || c > '9') {
+                return FIRST;
+            }
+        }
+        return Integer.parseInt(topic, suffix + 2, topic.length(), 10);
     }
 
     /** A regular expression for a consumer's pattern subscription to {@code base} in every view version. */

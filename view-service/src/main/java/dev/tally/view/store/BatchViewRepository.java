@@ -51,8 +51,8 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
      * run id order, the same in every replica), stores the rows of the runs not retired in one statement (each
      * (run, page, day) once; a repeated row changes nothing) and counts them per run in the same statement, records
      * each run's end once (one statement per distinct run end, in arrival order, so that their sequence numbers
-     * keep that order; a poll holds a handful at most), and then, if anything changed, serves the newest complete
-     * run under the lock of the serving pointer. Whether a run is retired is decided by its state at the start of
+     * keep that order; a poll holds a handful at most), and then, if a run ended or rows went into a run already
+     * ended (only those can complete one), serves the newest complete run under the lock of the serving pointer. Whether a run is retired is decided by its state at the start of
      * the poll: rows of a run that this poll retires are stored and then dropped with it.
      */
     public Uni<BatchApply> apply(List<DailySummary> rows, List<RunEnd> ends, Duration keepSuperseded) {
@@ -80,17 +80,20 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
                         }
                     }
                     BatchApply.Tally tally = new BatchApply.Tally();
+                    // only a run's end, or rows that complete a run already ended, can change the run served
                     return storeRows(conn, rows, retired, tally)
-                            .chain(() -> endRuns(conn, ends, retired, ended, tally))
-                            .chain(() -> tally.get(BatchApply.Outcome.ROW_STORED) == 0
+                            .chain(storedInto -> endRuns(conn, ends, retired, ended, tally)
+                                    .replaceWith(storedInto.stream().anyMatch(ended::contains)))
+                            .chain(completesEnded -> !completesEnded
                                     && tally.get(BatchApply.Outcome.RUN_ENDED) == 0
                                     ? Uni.createFrom().<String>nullItem() : chooseServedRun(conn, keepSuperseded))
                             .map(tally::result);
                 }));
     }
 
-    private Uni<Void> storeRows(SqlConnection conn, List<DailySummary> rows, Set<String> retired,
-                                BatchApply.Tally tally) {
+    /** Stores the rows of runs not retired; the runs that rows were stored into. */
+    private Uni<Set<String>> storeRows(SqlConnection conn, List<DailySummary> rows, Set<String> retired,
+                                       BatchApply.Tally tally) {
         Map<List<Object>, DailySummary> live = new LinkedHashMap<>();
         for (DailySummary row : rows) {
             if (retired.contains(row.runId())) {
@@ -102,7 +105,7 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
         long offered = rows.size() - tally.get(BatchApply.Outcome.RETIRED_RUN);
         if (live.isEmpty()) {
             tally.add(BatchApply.Outcome.ROW_REPEATED, offered);
-            return Uni.createFrom().voidItem();
+            return Uni.createFrom().item(Set.of());
         }
         int n = live.size();
         String[] runs = new String[n];
@@ -124,17 +127,19 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
                         + "$5::bigint[]) ON CONFLICT DO NOTHING RETURNING run_id), "
                         + "per_run AS (SELECT run_id, count(*) AS n FROM stored GROUP BY run_id) "
                         + "UPDATE view.batch_run b SET rows_received = b.rows_received + per_run.n FROM per_run "
-                        + "WHERE b.run_id = per_run.run_id RETURNING per_run.n")
+                        + "WHERE b.run_id = per_run.run_id RETURNING b.run_id, per_run.n")
                 .execute(Tuple.from(Arrays.asList(runs, pages, days, views, users)))
-                .invoke(updated -> {
+                .map(updated -> {
                     long stored = 0;
+                    Set<String> storedInto = new HashSet<>();
                     for (Row row : updated) {
                         stored += row.getLong("n");
+                        storedInto.add(row.getString("run_id"));
                     }
                     tally.add(BatchApply.Outcome.ROW_STORED, stored);
                     tally.add(BatchApply.Outcome.ROW_REPEATED, offered - stored);
-                })
-                .replaceWithVoid();
+                    return storedInto;
+                });
     }
 
     private Uni<Void> endRuns(SqlConnection conn, List<RunEnd> ends, Set<String> retired, Set<String> ended,
