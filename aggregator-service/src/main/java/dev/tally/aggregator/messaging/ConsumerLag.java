@@ -8,6 +8,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import org.jboss.logging.Logger;
 
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -37,11 +38,12 @@ public class ConsumerLag {
     @Scheduled(every = "5s", delayed = "5s", concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void refresh() {
         Set<String> current = new HashSet<>();
+        Map<String, Map<Integer, Long>> ends = new HashMap<>(); // clicks once, however many versions read it
         for (StreamEngine engine : engines.running()) {
             ViewVersion version = engine.version();
             try {
-                refresh(version, StageOne.STAGE, Topics.CLICKS, engine.committedClicks(), current);
-                refresh(version, StageTwo.STAGE, version.pagePartials(), engine.committedPartials(), current);
+                refresh(version, StageOne.STAGE, Topics.CLICKS, engine.committedClicks(), ends, current);
+                refresh(version, StageTwo.STAGE, version.pagePartials(), engine.committedPartials(), ends, current);
             } catch (RuntimeException e) {
                 LOG.debugf("consumer lag of view version %d not refreshed: %s", version.number(), e.toString());
             }
@@ -50,11 +52,11 @@ public class ConsumerLag {
     }
 
     private void refresh(ViewVersion version, String stage, String topic, Map<Integer, Long> committed,
-                         Set<String> current) {
+                         Map<String, Map<Integer, Long>> endOffsets, Set<String> current) {
         if (committed.isEmpty()) {
             return;
         }
-        Map<Integer, Long> ends = topics.endOffsets(topic);
+        Map<Integer, Long> ends = endOffsets.computeIfAbsent(topic, topics::endOffsets);
         committed.forEach((partition, offset) -> {
             String key = version.tag() + "/" + stage + "/" + partition;
             current.add(key);

@@ -117,10 +117,6 @@ final class StageConsumer implements AutoCloseable {
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
             stage.revoke(partitions.stream().map(TopicPartition::partition).toList());
         }
-
-        @Override
-        public void onPartitionsLost(Collection<TopicPartition> partitions) {
-            onPartitionsRevoked(partitions);
-        }
+        // lost partitions go to onPartitionsRevoked too: ConsumerRebalanceListener's default
     }
 }

@@ -16,10 +16,8 @@ public final class ViewVersion {
     /** The names of {@link Topics#VERSIONED} in this version, computed once: they are named for every record. */
     private final Map<String, String> topics = new HashMap<>();
 
+    /** Refuses a number below {@link ViewVersions#FIRST}, as naming its topics does. */
     public ViewVersion(int number) {
-        if (number < ViewVersions.FIRST) {
-            throw new IllegalArgumentException("view versions start at " + ViewVersions.FIRST + ", not " + number);
-        }
         this.number = number;
         Topics.VERSIONED.forEach(base -> topics.put(base, ViewVersions.topic(base, number)));
     }
@@ -35,7 +33,7 @@ public final class ViewVersion {
 
     /** The consumer group of a stage: {@code tally-aggregator}, or {@code tally-aggregator.v2}. */
     String group(String base) {
-        return number == ViewVersions.FIRST ? base : base + ".v" + number;
+        return ViewVersions.topic(base, number); // named as the topics are
     }
 
     /** The name of a derived topic (one of {@link Topics#VERSIONED}) in this version. */
