@@ -65,6 +65,9 @@ public final class WindowTotals {
      * look at every total. Long.MIN_VALUE when unknown (after a restore): the next drain looks.
      */
     private long nextEvent = Long.MIN_VALUE;
+    /** {@link #watermark()}, as computed since the sources last changed; stale when false. */
+    private Instant combined;
+    private boolean combinedKnown;
 
     /**
      * @param sourcePartitions the partitions of {@code clicks}: each must be heard from, or be idle, before a
@@ -83,6 +86,7 @@ public final class WindowTotals {
     /** A source partition's watermark and whether it is idle, from its heartbeat. Watermarks never go back. */
     public void watermark(int partition, Instant watermark, boolean idle) {
         Progress progress = sources.computeIfAbsent(partition, p -> new Progress());
+        combinedKnown = false;
         if (watermark != null && (progress.watermark == null || watermark.isAfter(progress.watermark))) {
             progress.watermark = watermark;
         }
@@ -100,7 +104,10 @@ public final class WindowTotals {
 
     /** {@link #apply(PartialWindows.Update)}, knowing the source partition's next offset that it covers. */
     public boolean apply(PartialWindows.Update update, Long sourceOffset) {
-        sources.computeIfAbsent(update.partition(), p -> new Progress());
+        if (!sources.containsKey(update.partition())) {
+            sources.put(update.partition(), new Progress());
+            combinedKnown = false;
+        }
         Key key = new Key(update.window().spec(), update.pageId(), update.window().start());
         Total total = totals.get(key);
         if (total == null) {
@@ -132,6 +139,14 @@ public final class WindowTotals {
      * of them; null while a partition that is not idle has no watermark yet.
      */
     public Instant watermark() {
+        if (!combinedKnown) {
+            combined = combine();
+            combinedKnown = true;
+        }
+        return combined;
+    }
+
+    private Instant combine() {
         Instant lowest = null;
         Instant highest = null;
         boolean anyActive = false;
@@ -257,6 +272,7 @@ public final class WindowTotals {
 
     private void readSources(java.io.DataInputStream in) throws java.io.IOException {
         sources.clear();
+        combinedKnown = false;
         int sourceCount = in.readInt();
         for (int i = 0; i < sourceCount; i++) {
             Progress progress = new Progress();
