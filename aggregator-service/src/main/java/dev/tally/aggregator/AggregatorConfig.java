@@ -45,9 +45,16 @@ public interface AggregatorConfig {
     @WithDefault("true")
     boolean streamEnabled();
 
-    /** At most this many records per stage and micro-batch. */
+    /** At most this many records per poll of a stage's consumer. */
     @WithDefault("10000")
     int maxPollRecords();
+
+    /**
+     * At most about this many records per stage and micro-batch: what is read while the previous batch commits
+     * goes as one batch, up to this (a poll may add up to {@link #maxPollRecords} beyond it).
+     */
+    @WithDefault("50000")
+    int maxBatchRecords();
 
     /** How long after a replay's switch the old view version's state and topics are dropped. */
     @WithDefault("PT10S")

@@ -142,7 +142,10 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     /** After the commit: publishes the batch's records (and whatever must follow them). */
     abstract Uni<Void> publishCommitted(List<OutRecord> records, Map<Integer, Change> changes);
 
-    /** Called with every partition that had records in a batch (for stage 1's idleness). */
+    /**
+     * Called with every partition that had records in a poll, and again when they go into a batch (for stage 1's
+     * idleness: a partition whose records wait for the batch in flight is not idle).
+     */
     void read(S state) {
     }
 
@@ -180,18 +183,53 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         partitions.forEach(states::remove);
     }
 
-    /** Applies what one poll returned and commits it; completes once it is committed and published. */
-    Uni<Void> consume(ConsumerRecords<String, String> batch) {
-        Map<Integer, List<Read<R>>> byPartition = new LinkedHashMap<>();
-        for (TopicPartition partition : batch.partitions()) {
-            List<ConsumerRecord<String, String>> records = batch.records(partition);
-            List<Read<R>> reads = new ArrayList<>(records.size());
+    /**
+     * Records read and parsed but not handed to the stage yet, by partition, each partition's in the order read.
+     * The consumer fills one while the stage commits the previous one.
+     */
+    static final class Batch<R> {
+        private final Map<Integer, List<Read<R>>> byPartition = new LinkedHashMap<>();
+        private int records;
+
+        int records() {
+            return records;
+        }
+
+        boolean isEmpty() {
+            return records == 0;
+        }
+
+        /** Forgets what was read of {@code partitions} (revoked, or about to be read again from a seek). */
+        void drop(java.util.Collection<Integer> partitions) {
+            for (int partition : partitions) {
+                List<Read<R>> dropped = byPartition.remove(partition);
+                if (dropped != null) {
+                    records -= dropped.size();
+                }
+            }
+        }
+    }
+
+    /** Parses what one poll returned into {@code batch}. */
+    void parseInto(Batch<R> batch, ConsumerRecords<String, String> polled) {
+        for (TopicPartition partition : polled.partitions()) {
+            List<ConsumerRecord<String, String>> records = polled.records(partition);
+            List<Read<R>> reads = batch.byPartition.computeIfAbsent(partition.partition(),
+                    p -> new ArrayList<>(records.size()));
             for (ConsumerRecord<String, String> record : records) {
                 reads.add(new Read<>(record.offset(), parse(record.value(), record.partition(), record.offset())));
             }
-            byPartition.put(partition.partition(), reads);
+            batch.records += records.size();
+            S state = states.get(partition.partition());
+            if (state != null) {
+                read(state);
+            }
         }
-        return oneAtATime(() -> commitRetrying(byPartition));
+    }
+
+    /** Applies a batch and commits it; completes once it is committed and published. */
+    Uni<Void> consume(Batch<R> batch) {
+        return oneAtATime(() -> commitRetrying(batch.byPartition));
     }
 
     /**
@@ -295,9 +333,12 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         }
         Map<Integer, Change> changes = new LinkedHashMap<>();
         List<PartitionCommit> checkpoints = new ArrayList<>();
+        long[] phases = new long[4]; // when each phase ended, for the debug log
         return repository.commit(stage, conn -> {
+                    phases[0] = System.nanoTime();
                     touched.values().forEach(state -> state.dirty = true);
                     return process(conn, touched, fresh).map(result -> {
+                        phases[1] = System.nanoTime();
                         changes.putAll(result);
                         List<PartitionCommit> commits = new ArrayList<>();
                         result.forEach((partition, change) -> {
@@ -309,6 +350,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                                     change.watermark(), change.records()));
                         });
                         checkpoints.addAll(commits);
+                        phases[2] = System.nanoTime();
                         return commits;
                     });
                 })
@@ -329,8 +371,21 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                         state.dirty = false;
                     }
                     commitLatency.record(Duration.ofNanos(System.nanoTime() - started));
-                    return publishCommitted(records, changes);
+                    phases[3] = System.nanoTime();
+                    return publishCommitted(records, changes).invoke(() -> logPhases(started, phases, fresh,
+                            records.size()));
                 });
+    }
+
+    private void logPhases(long started, long[] phases, Map<Integer, List<Read<R>>> fresh, int published) {
+        if (log.isDebugEnabled()) {
+            long now = System.nanoTime();
+            log.debugf("%s batch: %d records in, %d out; ms waiting for a connection %d, processing %d, encoding "
+                            + "the checkpoint %d, storing %d, publishing %d", stage,
+                    fresh.values().stream().mapToInt(List::size).sum(), published, (phases[0] - started) / 1_000_000,
+                    (phases[1] - phases[0]) / 1_000_000, (phases[2] - phases[1]) / 1_000_000,
+                    (phases[3] - phases[2]) / 1_000_000, (now - phases[3]) / 1_000_000);
+        }
     }
 
     /** A partition's whole state, as its checkpoint's snapshot. */

@@ -14,28 +14,40 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * Feeds one stage from its input topic on a thread of its own: poll, hand the records to the stage, wait until
- * the stage has committed them, poll again. So at most one batch is in flight per stage, and a slow database slows
- * the polling instead of filling memory. Kafka's offset commits are not used: on every assignment the stage
+ * Feeds one stage from its input topic on a thread of its own. While the stage commits a batch, this thread goes
+ * on polling and parsing into the next one; when the commit is done, everything read meanwhile goes to the stage
+ * as one batch. So batches grow with the load (a stage's work per batch is mostly per key and window, not per
+ * record: a larger batch costs less per record) and stay small when it is light, which keeps the latency low. At
+ * most one batch is in flight per stage and the next one is bounded ({@code maxBatchRecords}): a slow database
+ * slows the polling instead of filling memory. Kafka's offset commits are not used: on every assignment the stage
  * restores each partition's state from its checkpoint and the consumer seeks to the offset stored with it (on this
- * thread, inside {@code poll}, where waiting for the database is allowed).
+ * thread, inside {@code poll}, where waiting for the database is allowed, once the batch in flight is done).
  */
-final class StageConsumer implements AutoCloseable {
+final class StageConsumer<R> implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageConsumer.class);
-    private static final Duration POLL = Duration.ofMillis(200);
+    /** How long a poll waits for records when nothing is in flight or waiting. */
+    private static final Duration IDLE_POLL = Duration.ofMillis(200);
+    /** How long it waits while a batch is in flight, so that the next one goes soon after the commit. */
+    private static final Duration BUSY_POLL = Duration.ofMillis(5);
 
-    private final CheckpointedStage<?, ?> stage;
+    private final CheckpointedStage<?, R> stage;
     private final String topic;
+    private final int maxBatchRecords;
     private final KafkaConsumer<String, String> consumer;
     private final Thread thread;
     private volatile boolean running = true;
+    /** The batch being committed, or null; only this consumer's thread touches it and {@link #next}. */
+    private CompletableFuture<Void> inFlight;
+    private CheckpointedStage.Batch<R> next = new CheckpointedStage.Batch<>();
 
-    StageConsumer(CheckpointedStage<?, ?> stage, String topic, String group, String bootstrapServers,
-                  int maxPollRecords) {
+    StageConsumer(CheckpointedStage<?, R> stage, String topic, String group, String bootstrapServers,
+                  int maxPollRecords, int maxBatchRecords) {
         this.stage = stage;
         this.topic = topic;
+        this.maxBatchRecords = maxBatchRecords;
         Properties config = new Properties();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ConsumerConfig.GROUP_ID_CONFIG, group);
@@ -60,17 +72,29 @@ final class StageConsumer implements AutoCloseable {
             consumer.subscribe(List.of(topic), new StoredOffsets());
             while (running) {
                 try {
-                    ConsumerRecords<String, String> records = consumer.poll(POLL);
+                    boolean busy = inFlight != null || !next.isEmpty();
+                    ConsumerRecords<String, String> records = consumer.poll(busy ? BUSY_POLL : IDLE_POLL);
                     if (!records.isEmpty()) {
-                        stage.consume(records).await().indefinitely();
+                        stage.parseInto(next, records);
+                    }
+                    if (inFlight != null && (inFlight.isDone() || next.records() >= maxBatchRecords)) {
+                        CompletableFuture<Void> done = inFlight;
+                        inFlight = null;
+                        done.join(); // a full next batch waits here: no more polling until the stage took it
+                    }
+                    if (inFlight == null && !next.isEmpty()) {
+                        inFlight = stage.consume(next).subscribeAsCompletionStage();
+                        next = new CheckpointedStage.Batch<>();
                     }
                 } catch (WakeupException e) {
                     throw e;
                 } catch (RuntimeException e) {
-                    // a partition's state could not be restored (the database is away): leave the group, so
-                    // that no partition is read without its state, and join again
+                    // a partition's state could not be restored (the database is away), or a batch failed: leave
+                    // the group, so that no partition is read without its state, and join again
                     LOG.warnf("%s failed reading %s, joining its group again in 1 s: %s", stage.stage, topic,
                             e.toString());
+                    awaitInFlight();
+                    next = new CheckpointedStage.Batch<>();
                     consumer.unsubscribe();
                     Thread.sleep(1_000);
                     consumer.subscribe(List.of(topic), new StoredOffsets());
@@ -81,10 +105,24 @@ final class StageConsumer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            awaitInFlight();
             try {
                 consumer.close(Duration.ofSeconds(5));
             } catch (RuntimeException e) {
                 LOG.debugf("closing the %s consumer: %s", topic, e.toString());
+            }
+        }
+    }
+
+    /** Waits until the batch in flight, if any, is committed (or has failed: it is read again from the store). */
+    private void awaitInFlight() {
+        CompletableFuture<Void> done = inFlight;
+        inFlight = null;
+        if (done != null) {
+            try {
+                done.join();
+            } catch (RuntimeException e) {
+                LOG.debugf("a %s batch in flight failed: %s", stage.stage, e.toString());
             }
         }
     }
@@ -107,7 +145,10 @@ final class StageConsumer implements AutoCloseable {
             if (partitions.isEmpty()) {
                 return;
             }
-            Map<Integer, Long> offsets = stage.assign(partitions.stream().map(TopicPartition::partition).toList());
+            // restore from what is committed, and forget what was read of them before the seek
+            awaitInFlight();
+            next.drop(numbers(partitions));
+            Map<Integer, Long> offsets = stage.assign(numbers(partitions));
             for (TopicPartition partition : partitions) {
                 consumer.seek(partition, offsets.get(partition.partition()));
             }
@@ -115,8 +156,15 @@ final class StageConsumer implements AutoCloseable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            stage.revoke(partitions.stream().map(TopicPartition::partition).toList());
+            // the batch in flight may still commit them (their new owner restores from after it); the rest goes
+            awaitInFlight();
+            next.drop(numbers(partitions));
+            stage.revoke(numbers(partitions));
         }
         // lost partitions go to onPartitionsRevoked too: ConsumerRebalanceListener's default
+    }
+
+    private static List<Integer> numbers(Collection<TopicPartition> partitions) {
+        return partitions.stream().map(TopicPartition::partition).toList();
     }
 }

@@ -72,12 +72,14 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final Counter unreadable;
     private final Counter duplicates;
     private final Counter late;
+    private final PartialPacks packs;
 
     StageOne(ViewVersion version, EngineContext context) {
         super(version, STAGE, 3, "tally.aggregator.events.skipped", context);
         this.config = context.config();
         this.registry = context.registry();
         this.topics = context.topics();
+        this.packs = new PartialPacks(context.json().getFactory());
         AggregatorConfig config = this.config;
         MeterRegistry registry = this.registry;
         String tag = version.tag();
@@ -144,9 +146,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                 // no records: a tick before the partition says it is idle, which sends what was held back
                 boolean tick = reads.isEmpty();
                 long covered = tick ? state.committedOffset : reads.get(reads.size() - 1).offset() + 1;
-                for (PartialWindows.Update update : tick ? state.windows.flush() : state.windows.drain()) {
-                    out.add(partial(update, covered));
-                }
+                out.addAll(packs.pack(version.pagePartials(), topics.partitions(version.pagePartials()), partition,
+                        covered, tick ? state.windows.flush() : state.windows.drain()));
                 if (state.sessions != null) {
                     for (SessionWindows.Session session : state.sessions.complete(state.windows.watermark())) {
                         out.add(OutRecord.of(version.topic(Topics.SESSIONS), session.userId(), null,
@@ -241,14 +242,6 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
             }
         });
         return heartbeat(watermarks).onFailure().recoverWithNull();
-    }
-
-    private OutRecord partial(PartialWindows.Update update, long sourceOffset) {
-        WindowSpec spec = spec(update.window());
-        return OutRecord.of(version.pagePartials(), update.pageId(), null, write(new PagePartial(PagePartial.PARTIAL,
-                update.partition(), null, update.window().spec(), update.pageId(), windowRef(spec, update.window()),
-                update.views(), update.uniqueUsers(), update.method(), update.relativeError(), update.valueSum(),
-                update.version(), null, spec.byPage() ? null : spec.groupBy(), sourceOffset)));
     }
 
     private WindowSpec spec(Window window) {

@@ -20,6 +20,7 @@ import org.jboss.logging.Logger;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -32,7 +33,7 @@ import java.util.Map;
  * watermark has passed the window's end plus its grace. Checkpoints like stage 1: state, next offset and the
  * records to publish in one transaction per batch.
  */
-public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
+public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Input> {
     private static final Logger LOG = Logger.getLogger(StageTwo.class);
     static final String STAGE = "stage2";
     /** The consumer group of stage 2 (in view version 1; see {@link ViewVersion#group}). */
@@ -54,11 +55,13 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     private final Counter results;
     private final Counter finals;
     private final Counter dropped;
+    private final PartialPacks packs;
 
     StageTwo(ViewVersion version, EngineContext context) {
         super(version, STAGE, 4, "tally.aggregator.partials.skipped", context);
         this.config = context.config();
         this.topics = context.topics();
+        this.packs = new PartialPacks(context.json().getFactory());
         AggregatorConfig config = this.config;
         MeterRegistry registry = context.registry();
         String tag = version.tag();
@@ -80,10 +83,10 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
 
     @Override
     Uni<Map<Integer, Change>> process(SqlConnection conn, Map<Integer, State> touched,
-                                      Map<Integer, List<Read<PagePartial>>> fresh) {
+                                      Map<Integer, List<Read<PartialPacks.Input>>> fresh) {
         Map<Integer, Change> changes = new LinkedHashMap<>();
         touched.forEach((partition, state) -> {
-            for (Read<PagePartial> read : fresh.get(partition)) {
+            for (Read<PartialPacks.Input> read : fresh.get(partition)) {
                 if (read.value() != null) {
                     apply(state.totals, read.value());
                 }
@@ -103,25 +106,29 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
         return publisher.publish(records);
     }
 
-    private void apply(WindowTotals totals, PagePartial partial) {
-        if (PagePartial.WATERMARK.equals(partial.type())) {
-            totals.watermark(partial.sourcePartition(), partial.watermark(), Boolean.TRUE.equals(partial.idle()));
+    private void apply(WindowTotals totals, PartialPacks.Input input) {
+        if (input instanceof PartialPacks.Watermark watermark) {
+            totals.watermark(watermark.sourcePartition(), watermark.watermark(), watermark.idle());
             return;
         }
-        if (!specsByName.containsKey(partial.spec())) {
-            LOG.debugf("a partial of window definition %s, which is not configured here, skipped", partial.spec());
-            return;
+        PartialPacks.Partials partials = (PartialPacks.Partials) input;
+        for (PartialWindows.Update update : partials.updates()) {
+            if (!totals.apply(update, partials.sourceOffset())) {
+                dropped.increment();
+                LOG.warnf("a partial of %s/%s from clicks partition %d came after the window's retention; dropped",
+                        update.pageId(), update.window(), update.partition());
+            }
         }
-        boolean applied = totals.apply(new PartialWindows.Update(partial.sourcePartition(), partial.pageId(),
-                new Window(partial.spec(), partial.window().start(), partial.window().end()), partial.views(),
-                partial.uniqueUsers(), partial.uniqueMethod(), partial.uniqueError(),
-                partial.valueSum() == null ? java.math.BigDecimal.ZERO : partial.valueSum(), partial.version()),
-                partial.sourceOffset());
-        if (!applied) {
-            dropped.increment();
-            LOG.warnf("a partial of %s/%s from clicks partition %d came after the window's retention; dropped",
-                    partial.pageId(), partial.window().key(), partial.sourcePartition());
+    }
+
+    /** The configured definition's name, as one shared string; null if {@code name} is not configured here. */
+    private String specName(String name) {
+        WindowSpec spec = specsByName.get(name);
+        if (spec == null) {
+            LOG.debugf("a partial of window definition %s, which is not configured here, skipped", name);
+            return null;
         }
+        return spec.name();
     }
 
     private OutRecord pageStats(WindowTotals.Result result) {
@@ -171,9 +178,15 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PagePartial> {
     }
 
     @Override
-    PagePartial parse(String value, int partition, long offset) {
+    PartialPacks.Input parse(String value, int partition, long offset) {
         try {
-            return json.readValue(value, PagePartial.class);
+            return packs.read(value, this::specName, single -> {
+                try {
+                    return json.readValue(single, PagePartial.class);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
         } catch (Exception e) {
             LOG.warnf("%s partition %d offset %d is not a partial, skipped: %s", version.pagePartials(), partition,
                     offset, e.getMessage());

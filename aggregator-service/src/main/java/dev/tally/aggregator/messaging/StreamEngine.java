@@ -21,7 +21,7 @@ final class StreamEngine implements AutoCloseable {
     private final StageOne stageOne;
     private final StageTwo stageTwo;
     private final MeterRegistry registry;
-    private final List<StageConsumer> consumers;
+    private final List<StageConsumer<?>> consumers;
 
     StreamEngine(ViewVersion version, EngineContext context) {
         this.version = version;
@@ -29,11 +29,12 @@ final class StreamEngine implements AutoCloseable {
         this.stageOne = new StageOne(version, context);
         this.stageTwo = new StageTwo(version, context);
         int maxPollRecords = context.config().maxPollRecords();
+        int maxBatchRecords = context.config().maxBatchRecords();
         this.consumers = List.of(
-                new StageConsumer(stageOne, Topics.CLICKS, version.group(StageOne.GROUP),
-                        context.bootstrapServers(), maxPollRecords),
-                new StageConsumer(stageTwo, version.pagePartials(), version.group(StageTwo.GROUP),
-                        context.bootstrapServers(), maxPollRecords));
+                new StageConsumer<>(stageOne, Topics.CLICKS, version.group(StageOne.GROUP),
+                        context.bootstrapServers(), maxPollRecords, maxBatchRecords),
+                new StageConsumer<>(stageTwo, version.pagePartials(), version.group(StageTwo.GROUP),
+                        context.bootstrapServers(), maxPollRecords, maxBatchRecords));
     }
 
     ViewVersion version() {
