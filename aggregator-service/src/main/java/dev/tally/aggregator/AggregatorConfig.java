@@ -50,8 +50,9 @@ public interface AggregatorConfig {
     int maxPollRecords();
 
     /**
-     * At most about this many records per stage and micro-batch: what is read while the previous batch commits
-     * goes as one batch, up to this (a poll may add up to {@link #maxPollRecords} beyond it).
+     * At most about this many records per stage and micro-batch (for stage 2, partials: a pack counts as many as it
+     * carries): what is read while the previous batch commits goes as one batch, up to this (a poll may add up to
+     * {@link #maxPollRecords} records beyond it).
      */
     @WithDefault("50000")
     int maxBatchRecords();

@@ -189,10 +189,17 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      */
     static final class Batch<R> {
         private final Map<Integer, List<Read<R>>> byPartition = new LinkedHashMap<>();
+        private final Map<Integer, Integer> weightByPartition = new java.util.HashMap<>();
         private int records;
+        private int weight;
 
         int records() {
             return records;
+        }
+
+        /** What the batch holds, in the stage's units (see {@link CheckpointedStage#weight}). */
+        int weight() {
+            return weight;
         }
 
         boolean isEmpty() {
@@ -205,9 +212,18 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 List<Read<R>> dropped = byPartition.remove(partition);
                 if (dropped != null) {
                     records -= dropped.size();
+                    weight -= weightByPartition.remove(partition);
                 }
             }
         }
+    }
+
+    /**
+     * How much of a batch a record is: 1, or for a record that carries many (a pack of partials) how many. The
+     * bound of a batch is in these units, so that it bounds memory.
+     */
+    int weight(R value) {
+        return 1;
     }
 
     /** Parses what one poll returned into {@code batch}. */
@@ -216,15 +232,28 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             List<ConsumerRecord<String, String>> records = polled.records(partition);
             List<Read<R>> reads = batch.byPartition.computeIfAbsent(partition.partition(),
                     p -> new ArrayList<>(records.size()));
+            int weight = 0;
             for (ConsumerRecord<String, String> record : records) {
-                reads.add(new Read<>(record.offset(), parse(record.value(), record.partition(), record.offset())));
+                R value = parse(record.value(), record.partition(), record.offset());
+                reads.add(new Read<>(record.offset(), value));
+                weight += value == null ? 1 : weight(value);
             }
             batch.records += records.size();
+            batch.weight += weight;
+            batch.weightByPartition.merge(partition.partition(), weight, Integer::sum);
             S state = states.get(partition.partition());
             if (state != null) {
                 read(state);
             }
         }
+    }
+
+    /**
+     * Completes once the work queued so far (batches and ticks) is done: a partition that moves away must not be
+     * committed here after its next owner restored it.
+     */
+    synchronized java.util.concurrent.CompletableFuture<?> queued() {
+        return last;
     }
 
     /** Applies a batch and commits it; completes once it is committed and published. */

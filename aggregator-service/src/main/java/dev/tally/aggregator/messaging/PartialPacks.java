@@ -159,7 +159,7 @@ final class PartialPacks {
         long end = in.nextLongValue(0);
         long views = in.nextLongValue(0);
         long users = in.nextLongValue(0);
-        String method = in.nextTextValue();
+        String method = shared(in.nextTextValue());
         in.nextToken();
         double error = in.getDoubleValue();
         in.nextToken();
@@ -177,6 +177,14 @@ final class PartialPacks {
                 Instant.ofEpochMilli(end)), views, users, method, error, sum, version);
     }
 
+    /** The unique-count methods there are, as one string each rather than one per partial. */
+    private static String shared(String method) {
+        if ("exact".equals(method)) {
+            return "exact";
+        }
+        return "hll".equals(method) ? "hll" : method;
+    }
+
     private static void expect(JsonToken token, JsonToken expected) throws IOException {
         if (token != expected) {
             throw new IOException("expected " + expected + " in a pack of partials, found " + token);
@@ -186,6 +194,10 @@ final class PartialPacks {
     private static Input fromSingle(PagePartial partial, Function<String, String> specs) {
         if (PagePartial.WATERMARK.equals(partial.type())) {
             return new Watermark(partial.sourcePartition(), partial.watermark(), Boolean.TRUE.equals(partial.idle()));
+        }
+        if (!PagePartial.PARTIAL.equals(partial.type())) {
+            throw new IllegalArgumentException("a record of type " + partial.type() + ", not a pack (whose type "
+                    + "comes first), a partial or a watermark");
         }
         String spec = specs.apply(partial.spec());
         if (spec == null) {

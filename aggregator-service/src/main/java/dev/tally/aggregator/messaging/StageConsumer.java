@@ -19,10 +19,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * Feeds one stage from its input topic on a thread of its own. While the stage commits a batch, this thread goes
  * on polling and parsing into the next one; when the commit is done, everything read meanwhile goes to the stage
- * as one batch. So batches grow with the load (a stage's work per batch is mostly per key and window, not per
- * record: a larger batch costs less per record) and stay small when it is light, which keeps the latency low. At
- * most one batch is in flight per stage and the next one is bounded ({@code maxBatchRecords}): a slow database
- * slows the polling instead of filling memory. Kafka's offset commits are not used: on every assignment the stage
+ * as one batch. So batches grow with a backlog (fewer, larger commits) and stay small when the load is light,
+ * which keeps the latency low. At most one batch is in flight per stage and the next one is bounded
+ * ({@code maxBatchRecords}, each partial of a pack counted): a slow database slows the polling instead of filling
+ * memory. Kafka's offset commits are not used: on every assignment the stage
  * restores each partition's state from its checkpoint and the consumer seeks to the offset stored with it (on this
  * thread, inside {@code poll}, where waiting for the database is allowed, once the batch in flight is done).
  */
@@ -77,7 +77,7 @@ final class StageConsumer<R> implements AutoCloseable {
                     if (!records.isEmpty()) {
                         stage.parseInto(next, records);
                     }
-                    if (inFlight != null && (inFlight.isDone() || next.records() >= maxBatchRecords)) {
+                    if (inFlight != null && (inFlight.isDone() || next.weight() >= maxBatchRecords)) {
                         CompletableFuture<Void> done = inFlight;
                         inFlight = null;
                         done.join(); // a full next batch waits here: no more polling until the stage took it
@@ -116,15 +116,24 @@ final class StageConsumer<R> implements AutoCloseable {
 
     /** Waits until the batch in flight, if any, is committed (or has failed: it is read again from the store). */
     private void awaitInFlight() {
+        try {
+            awaitQueued();
+        } catch (RuntimeException e) {
+            LOG.debugf("a %s batch in flight failed: %s", stage.stage, e.toString());
+        }
+    }
+
+    /**
+     * Waits until the batch in flight and whatever else the stage queued (stage 1's ticks) are done; a failed batch
+     * is rethrown, so that the consumer joins its group again and reads from what is committed.
+     */
+    private void awaitQueued() {
         CompletableFuture<Void> done = inFlight;
         inFlight = null;
         if (done != null) {
-            try {
-                done.join();
-            } catch (RuntimeException e) {
-                LOG.debugf("a %s batch in flight failed: %s", stage.stage, e.toString());
-            }
+            done.join();
         }
+        stage.queued().join();
     }
 
     /** Stops polling and leaves the group; waits for the batch in flight. */
@@ -146,7 +155,7 @@ final class StageConsumer<R> implements AutoCloseable {
                 return;
             }
             // restore from what is committed, and forget what was read of them before the seek
-            awaitInFlight();
+            awaitQueued();
             next.drop(numbers(partitions));
             Map<Integer, Long> offsets = stage.assign(numbers(partitions));
             for (TopicPartition partition : partitions) {
@@ -156,8 +165,9 @@ final class StageConsumer<R> implements AutoCloseable {
 
         @Override
         public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
-            // the batch in flight may still commit them (their new owner restores from after it); the rest goes
-            awaitInFlight();
+            // the batch in flight and the ticks may still commit them (their next owner restores from after that);
+            // what waits in the next batch goes
+            awaitQueued();
             next.drop(numbers(partitions));
             stage.revoke(numbers(partitions));
         }

@@ -2,7 +2,6 @@ package dev.tally.aggregator.messaging;
 
 import dev.tally.aggregator.AggregatorConfig;
 import dev.tally.aggregator.domain.PartialWindows;
-import dev.tally.aggregator.domain.Window;
 import dev.tally.aggregator.domain.WindowSpec;
 import dev.tally.aggregator.domain.WindowTotals;
 import dev.tally.aggregator.store.StreamStateRepository.OutRecord;
@@ -28,7 +27,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Stage 2 of the stream engine: consumes {@code page-partials} (keyed by page), adds the partials of every clicks
+ * Stage 2 of the stream engine: consumes {@code page-partials} (partitioned by page), adds the partials of every clicks
  * partition into totals, and publishes them on {@code page-stats}, marked final once every clicks partition's
  * watermark has passed the window's end plus its grace. Checkpoints like stage 1: state, next offset and the
  * records to publish in one transaction per batch.
@@ -175,6 +174,12 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
     @Override
     void checkpointed(State state) {
         state.totals.checkpointed();
+    }
+
+    /** A pack weighs as many partials as it carries. */
+    @Override
+    int weight(PartialPacks.Input value) {
+        return value instanceof PartialPacks.Partials partials ? Math.max(1, partials.updates().size()) : 1;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.tally.aggregator.messaging;
 
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.tally.aggregator.domain.PartialWindows;
@@ -22,10 +23,13 @@ import java.util.function.Function;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class PartialPacksTest {
-    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule());
+    /** As Quarkus configures the service's mapper: unknown properties are ignored. */
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Set<String> CONFIGURED = Set.of("minute", "day");
     private static final Function<String, String> SPECS = name -> CONFIGURED.contains(name) ? name : null;
     private final PartialPacks packs = new PartialPacks(JSON.getFactory());
@@ -97,6 +101,14 @@ class PartialPacksTest {
         assertEquals(List.of(new PartialWindows.Update(5, "/a", new Window("minute", start, start.plusSeconds(60)),
                 3, 2, "exact", 0.0, new BigDecimal("4.5"), 9)), partials.updates());
         assertEquals(new PartialPacks.Watermark(5, start, true), packs.read(watermark, SPECS, this::single));
+    }
+
+    @Test
+    void aPackWhoseTypeDoesNotComeFirstIsRefusedRatherThanReadAsNothing() {
+        String reordered = "{\"source_partition\":1,\"type\":\"partials\",\"source_offset\":5,\"partials\":"
+                + "[[\"minute\",\"/a\",0,60000,1,1,\"exact\",0.0,0,1]]}";
+
+        assertThrows(IllegalArgumentException.class, () -> packs.read(reordered, SPECS, this::single));
     }
 
     private static PartialWindows.Update update(String page, String spec, int i, BigDecimal sum) {
