@@ -22,9 +22,9 @@ import java.util.concurrent.CompletableFuture;
  * as one batch. So batches grow with a backlog (fewer, larger commits) and stay small when the load is light,
  * which keeps the latency low. At most one batch is in flight per stage and the next one is bounded
  * ({@code maxBatchRecords}, each partial of a pack counted): a slow database slows the polling instead of filling
- * memory. Kafka's offset commits are not used: on every assignment the stage
- * restores each partition's state from its checkpoint and the consumer seeks to the offset stored with it (on this
- * thread, inside {@code poll}, where waiting for the database is allowed, once the batch in flight is done).
+ * memory. Kafka's offset commits are not used: on every assignment the stage restores each partition's state from
+ * its checkpoint and the consumer seeks to the offset stored with it (on this thread, inside {@code poll}, where
+ * waiting for the database is allowed, once the work the stage has queued is done).
  */
 final class StageConsumer<R> implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(StageConsumer.class);
