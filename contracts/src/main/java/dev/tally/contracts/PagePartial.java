@@ -16,6 +16,10 @@ import java.time.Instant;
  * For a window definition grouped by another key than the page, {@code page_id} holds the group's value and
  * {@code group_by} says what it is. {@code source_offset} is the next offset of the source partition after the
  * batch that produced the partial: the part of the log that the partial covers.
+ * <p>
+ * Stage 1 now sends its partials packed, many in one record ({@code type=partials}, written and read by
+ * aggregator-service's {@code PartialPacks}); single partials of this type are still read, for records written
+ * before. Watermarks are still sent as records of this type.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PagePartial(
