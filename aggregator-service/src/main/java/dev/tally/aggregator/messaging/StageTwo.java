@@ -27,10 +27,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Stage 2 of the stream engine: consumes {@code page-partials} (partitioned by page), adds the partials of every clicks
- * partition into totals, and publishes them on {@code page-stats}, marked final once every clicks partition's
- * watermark has passed the window's end plus its grace. Checkpoints like stage 1: state, next offset and the
- * records to publish in one transaction per batch.
+ * Stage 2 of the stream engine: consumes {@code page-partials} (partitioned by page; see {@link PartialPacks}),
+ * adds the partials of every clicks partition into totals, and publishes them on {@code page-stats}, marked final
+ * once every clicks partition's watermark has passed the window's end plus its grace. Checkpoints like stage 1:
+ * state, next offset and the records to publish in one transaction per batch.
  */
 public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Input> {
     private static final Logger LOG = Logger.getLogger(StageTwo.class);
