@@ -190,12 +190,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     static final class Batch<R> {
         private final Map<Integer, List<Read<R>>> byPartition = new LinkedHashMap<>();
         private final Map<Integer, Integer> weightByPartition = new java.util.HashMap<>();
-        private int records;
         private int weight;
-
-        int records() {
-            return records;
-        }
 
         /** What the batch holds, in the stage's units (see {@link CheckpointedStage#weight}). */
         int weight() {
@@ -203,7 +198,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         }
 
         boolean isEmpty() {
-            return records == 0;
+            return byPartition.isEmpty(); // a partition is in it only with records read
         }
 
         /** Forgets what was read of {@code partitions} (revoked, or about to be read again from a seek). */
@@ -211,7 +206,6 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             for (int partition : partitions) {
                 List<Read<R>> dropped = byPartition.remove(partition);
                 if (dropped != null) {
-                    records -= dropped.size();
                     weight -= weightByPartition.remove(partition);
                 }
             }
@@ -238,7 +232,6 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 reads.add(new Read<>(record.offset(), value));
                 weight += value == null ? 1 : weight(value);
             }
-            batch.records += records.size();
             batch.weight += weight;
             batch.weightByPartition.merge(partition.partition(), weight, Integer::sum);
             S state = states.get(partition.partition());

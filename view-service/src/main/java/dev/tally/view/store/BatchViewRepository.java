@@ -52,8 +52,9 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
      * (run, page, day) once; a repeated row changes nothing) and counts them per run in the same statement, records
      * each run's end once (one statement per distinct run end, in arrival order, so that their sequence numbers
      * keep that order; a poll holds a handful at most), and then, if a run ended or rows went into a run already
-     * ended (only those can complete one), serves the newest complete run under the lock of the serving pointer. Whether a run is retired is decided by its state at the start of
-     * the poll: rows of a run that this poll retires are stored and then dropped with it.
+     * ended (only those can complete one), serves the newest complete run under the lock of the serving pointer.
+     * Whether a run is retired is decided by its state at the start of the poll: rows of a run that this poll
+     * retires are stored and then dropped with it.
      */
     public Uni<BatchApply> apply(List<DailySummary> rows, List<RunEnd> ends, Duration keepSuperseded) {
         TreeSet<String> runIds = new TreeSet<>();
