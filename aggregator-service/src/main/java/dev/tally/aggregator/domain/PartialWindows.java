@@ -6,12 +6,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * Stage 1 of the aggregation, for one partition of {@code clicks}: the partial totals of every page in every open
@@ -26,15 +23,6 @@ import java.util.Set;
  */
 public final class PartialWindows {
 
-    /** A page (or another definition's group) in a window. */
-    public record Key(String spec, String pageId, Instant start) {
-        /** Mixed: the default combination collides a lot for neighbouring pages and windows. */
-        @Override
-        public int hashCode() {
-            return Hashing.mix(spec, pageId, start);
-        }
-    }
-
     /**
      * The new value of a partial, to send to stage 2. It carries no watermark: the partition's watermark reaches
      * stage 2 separately, and only after every update of the same batch was delivered, so that stage 2 never calls
@@ -48,41 +36,100 @@ public final class PartialWindows {
     public record Late(ClickEvent event, List<Window> missed) {
     }
 
+    /** A page (or another definition's group) in a window, with its totals so far in this partition. */
     private static final class Partial {
+        /** The position of its definition in {@link #specs}. */
+        final int spec;
+        final String group;
         final Window window;
+        /** The window's end plus its definition's grace, in epoch milliseconds: closed at a watermark this high. */
+        final long closesAt;
         final UniqueCounter users;
         long views;
         long version;
         /** The sum of the events' {@code value}, exact in decimal, so that no order of addition changes it. */
         java.math.BigDecimal valueSum = java.math.BigDecimal.ZERO;
+        /** In {@link #changed}: changed since last sent. */
+        boolean changed;
+        /** In {@link #unsaved}: changed since the last checkpoint. */
+        boolean unsaved;
+        /** Closed and forgotten. */
+        boolean removed;
 
-        Partial(Window window, int exactLimit) {
+        Partial(int spec, String group, Window window, long closesAt, UniqueCounter users) {
+            this.spec = spec;
+            this.group = group;
             this.window = window;
-            this.users = new UniqueCounter(exactLimit);
+            this.closesAt = closesAt;
+            this.users = users;
+        }
+    }
+
+    /**
+     * The open partials of one group, of every definition, found by a scan: a page has a few open windows per
+     * definition, and one lookup of the page serves all of an event's windows.
+     */
+    private static final class Group {
+        int[] specs = new int[8];
+        long[] starts = new long[8];
+        Partial[] partials = new Partial[8];
+        int size;
+
+        Partial find(int spec, long start) {
+            for (int i = 0; i < size; i++) {
+                if (starts[i] == start && specs[i] == spec) {
+                    return partials[i];
+                }
+            }
+            return null;
         }
 
-        Partial(Window window, long views, long version, UniqueCounter users) {
-            this.window = window;
-            this.users = users;
-            this.views = views;
-            this.version = version;
+        void add(Partial partial, long start) {
+            if (size == partials.length) {
+                specs = java.util.Arrays.copyOf(specs, size * 2);
+                starts = java.util.Arrays.copyOf(starts, size * 2);
+                partials = java.util.Arrays.copyOf(partials, size * 2);
+            }
+            specs[size] = partial.spec;
+            starts[size] = start;
+            partials[size] = partial;
+            size++;
+        }
+
+        /** Replaces the partial of the same definition and window, or adds it; the one it replaced, or null. */
+        Partial put(Partial partial, long start) {
+            for (int i = 0; i < size; i++) {
+                if (starts[i] == start && specs[i] == partial.spec) {
+                    Partial old = partials[i];
+                    partials[i] = partial;
+                    return old;
+                }
+            }
+            add(partial, start);
+            return null;
         }
     }
 
     private final int partition;
+    /** The definitions other than sessions, with their lengths in milliseconds. */
     private final List<WindowSpec> specs;
-    private final Map<String, WindowSpec> specsByName = new HashMap<>();
-    private final Duration outOfOrderness;
+    private final long[] sizeMillis;
+    private final long[] advanceMillis;
+    private final long[] graceMillis;
+    private final Map<String, Integer> specIndex = new HashMap<>();
+    private final long outOfOrdernessMillis;
     private final int exactLimit;
-    private final Map<Key, Partial> open = new HashMap<>();
+    private final Map<String, Group> groups = new HashMap<>();
+    private int open;
     /**
-     * Partials changed since they were last sent: on-update ones are sent at every {@link #drain}, final-only ones
-     * once their window closes in this partition, or at a {@link #flush}.
+     * Partials changed since they were last sent, in the order they first changed: on-update ones are sent at every
+     * {@link #drain}, final-only ones once their window closes in this partition, or at a {@link #flush}.
      */
-    private final Set<Key> changed = new LinkedHashSet<>();
+    private final List<Partial> changed = new ArrayList<>();
     /** Partials changed since the last checkpoint. */
-    private final Set<Key> unsaved = new HashSet<>();
-    private Instant maxEventTime;
+    private final List<Partial> unsaved = new ArrayList<>();
+    /** The highest event time seen, in epoch milliseconds; {@link Long#MIN_VALUE} before the first event. */
+    private long maxEventTime = Long.MIN_VALUE;
     /**
      * No open window closes before this (epoch milliseconds; a lower bound): until the watermark reaches it, a batch
      * need not look at every open window.
@@ -92,49 +139,108 @@ public final class PartialWindows {
     public PartialWindows(int partition, List<WindowSpec> specs, Duration outOfOrderness, int exactLimit) {
         this.partition = partition;
         this.specs = specs.stream().filter(s -> s.kind() != WindowSpec.Kind.SESSION).toList();
-        this.specs.forEach(s -> specsByName.put(s.name(), s));
-        this.outOfOrderness = outOfOrderness;
+        int count = this.specs.size();
+        this.sizeMillis = new long[count];
+        this.advanceMillis = new long[count];
+        this.graceMillis = new long[count];
+        for (int i = 0; i < count; i++) {
+            WindowSpec spec = this.specs.get(i);
+            specIndex.put(spec.name(), i);
+            sizeMillis[i] = spec.size().toMillis();
+            advanceMillis[i] = spec.advance().toMillis();
+            graceMillis[i] = spec.grace().toMillis();
+        }
+        this.outOfOrdernessMillis = outOfOrderness.toMillis();
         this.exactLimit = exactLimit;
     }
 
     /** The partition's watermark, or null before its first event. */
     public Instant watermark() {
-        return maxEventTime == null ? null : maxEventTime.minus(outOfOrderness);
+        return maxEventTime == Long.MIN_VALUE ? null : Instant.ofEpochMilli(maxEventTime - outOfOrdernessMillis);
     }
 
-    /** Adds an event to every window of it that is still open; the windows it missed, if any. */
+    /** The watermark in epoch milliseconds; {@link Long#MIN_VALUE} before the first event. */
+    private long watermarkMillis() {
+        return maxEventTime == Long.MIN_VALUE ? Long.MIN_VALUE : maxEventTime - outOfOrdernessMillis;
+    }
+
+    /**
+     * Adds an event to every window of it that is still open (those of {@link WindowSpec#windowsOf}, computed here
+     * without making them); the windows it missed, if any.
+     */
     public Optional<Late> add(ClickEvent event) {
-        Instant watermark = watermark();
+        long watermark = watermarkMillis();
+        long at = event.eventTime().toEpochMilli();
         List<Window> missed = null;
-        for (WindowSpec spec : specs) {
-            String group = spec.groupOf(event);
+        String lastGroup = null;
+        Group lastFound = null;
+        for (int s = 0; s < specs.size(); s++) {
+            String group = specs.get(s).groupOf(event);
             if (group == null) {
                 continue; // not in any of this definition's groups
             }
-            for (Window window : spec.windowsOf(event.eventTime())) {
-                if (spec.closed(window, watermark)) {
+            long step = advanceMillis[s];
+            long length = sizeMillis[s];
+            long lastStart = Math.floorDiv(at, step) * step;
+            for (long start = lastStart - length + step; start <= lastStart; start += step) {
+                if (start + length <= at) {
+                    continue;
+                }
+                long closesAt = start + length + graceMillis[s];
+                if (watermark != Long.MIN_VALUE && watermark >= closesAt) {
                     if (missed == null) {
                         missed = new ArrayList<>();
                     }
-                    missed.add(window);
+                    missed.add(window(s, start));
                     continue;
                 }
-                Key key = new Key(spec.name(), group, window.start());
-                Partial partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
-                noteClose(spec, window);
+                if (lastFound == null || !group.equals(lastGroup)) {
+                    lastGroup = group;
+                    lastFound = groups.get(group);
+                    if (lastFound == null) {
+                        lastFound = new Group();
+                        groups.put(group, lastFound);
+                    }
+                }
+                Partial partial = lastFound.find(s, start);
+                if (partial == null) {
+                    partial = new Partial(s, group, window(s, start), closesAt, new UniqueCounter(exactLimit));
+                    lastFound.add(partial, start);
+                    open++;
+                    nextClose = Math.min(nextClose, closesAt);
+                }
                 partial.views++;
                 partial.users.add(event.userId());
                 if (event.value() != null) {
                     partial.valueSum = partial.valueSum.add(java.math.BigDecimal.valueOf(event.value()));
                 }
-                changed.add(key);
-                unsaved.add(key);
+                markChanged(partial);
+                markUnsaved(partial);
             }
         }
-        if (maxEventTime == null || event.eventTime().isAfter(maxEventTime)) {
-            maxEventTime = event.eventTime();
+        if (at > maxEventTime) {
+            maxEventTime = at;
         }
         return missed == null ? Optional.empty() : Optional.of(new Late(event, missed));
+    }
+
+    private Window window(int spec, long start) {
+        return new Window(specs.get(spec).name(), Instant.ofEpochMilli(start),
+                Instant.ofEpochMilli(start + sizeMillis[spec]));
+    }
+
+    private void markChanged(Partial partial) {
+        if (!partial.changed) {
+            partial.changed = true;
+            changed.add(partial);
+        }
+    }
+
+    private void markUnsaved(Partial partial) {
+        if (!partial.unsaved) {
+            partial.unsaved = true;
+            unsaved.add(partial);
+        }
     }
 
     /**
@@ -143,19 +249,21 @@ public final class PartialWindows {
      * Then forgets the windows that the watermark has closed.
      */
     public List<Update> drain() {
-        Instant watermark = watermark();
+        long watermark = watermarkMillis();
+        boolean closing = closing(watermark);
         List<Update> updates = new ArrayList<>(changed.size());
-        java.util.Iterator<Key> keys = changed.iterator();
-        while (keys.hasNext()) {
-            Key key = keys.next();
-            Partial partial = open.get(key);
-            WindowSpec spec = specsByName.get(key.spec());
-            if (spec.emit() == WindowSpec.EmitPolicy.ON_UPDATE || (closing(watermark)
-                    && spec.closed(partial.window, watermark))) {
-                updates.add(send(key, partial));
-                keys.remove();
+        int kept = 0;
+        for (int i = 0; i < changed.size(); i++) {
+            Partial partial = changed.get(i);
+            if (specs.get(partial.spec).emit() == WindowSpec.EmitPolicy.ON_UPDATE
+                    || (closing && watermark >= partial.closesAt)) {
+                updates.add(send(partial));
+                partial.changed = false;
+            } else {
+                changed.set(kept++, partial);
             }
         }
+        changed.subList(kept, changed.size()).clear();
         removeClosed();
         return updates;
     }
@@ -166,8 +274,9 @@ public final class PartialWindows {
      */
     public List<Update> flush() {
         List<Update> updates = new ArrayList<>(changed.size());
-        for (Key key : changed) {
-            updates.add(send(key, open.get(key)));
+        for (Partial partial : changed) {
+            updates.add(send(partial));
+            partial.changed = false;
         }
         changed.clear();
         return updates;
@@ -178,39 +287,52 @@ public final class PartialWindows {
         return !changed.isEmpty();
     }
 
-    private Update send(Key key, Partial partial) {
+    private Update send(Partial partial) {
         partial.version++;
-        unsaved.add(key);
-        return new Update(partition, key.pageId(), partial.window, partial.views, partial.users.estimate(),
+        markUnsaved(partial);
+        return new Update(partition, partial.group, partial.window, partial.views, partial.users.estimate(),
                 partial.users.method(), partial.users.relativeError(), partial.valueSum, partial.version);
     }
 
-    private void noteClose(WindowSpec spec, Window window) {
-        nextClose = Math.min(nextClose, window.end().toEpochMilli() + spec.grace().toMillis());
-    }
-
     /** True if the watermark may have closed some open window. */
-    private boolean closing(Instant watermark) {
-        return watermark != null && watermark.toEpochMilli() >= nextClose;
+    private boolean closing(long watermark) {
+        return watermark != Long.MIN_VALUE && watermark >= nextClose;
     }
 
     private void removeClosed() {
-        Instant watermark = watermark();
+        long watermark = watermarkMillis();
         if (!closing(watermark)) {
             return;
         }
         nextClose = Long.MAX_VALUE;
-        open.entrySet().removeIf(e -> {
-            WindowSpec spec = specsByName.get(e.getKey().spec());
-            boolean closed = spec.closed(e.getValue().window, watermark);
-            if (closed) {
-                unsaved.remove(e.getKey()); // gone after a restore too: the watermark closes it again
-                changed.remove(e.getKey());
-            } else {
-                noteClose(spec, e.getValue().window);
+        boolean removedAny = false;
+        java.util.Iterator<Group> all = groups.values().iterator();
+        while (all.hasNext()) {
+            Group group = all.next();
+            int kept = 0;
+            for (int i = 0; i < group.size; i++) {
+                Partial partial = group.partials[i];
+                if (watermark >= partial.closesAt) {
+                    partial.removed = true; // gone after a restore too: the watermark closes it again
+                    removedAny = true;
+                    open--;
+                } else {
+                    nextClose = Math.min(nextClose, partial.closesAt);
+                    group.specs[kept] = group.specs[i];
+                    group.starts[kept] = group.starts[i];
+                    group.partials[kept++] = partial;
+                }
             }
-            return closed;
-        });
+            java.util.Arrays.fill(group.partials, kept, group.size, null);
+            group.size = kept;
+            if (kept == 0) {
+                all.remove();
+            }
+        }
+        if (removedAny) {
+            changed.removeIf(p -> p.removed);
+            unsaved.removeIf(p -> p.removed);
+        }
     }
 
     /**
@@ -218,67 +340,87 @@ public final class PartialWindows {
      * partial's totals with the users it gained.
      */
     public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
-        out.writeLong(maxEventTime == null ? Long.MIN_VALUE : maxEventTime.toEpochMilli());
+        out.writeLong(maxEventTime);
         out.writeInt(unsaved.size());
-        for (Key key : unsaved) {
-            Partial partial = open.get(key);
-            writeTotals(key, partial, out);
+        for (Partial partial : unsaved) {
+            writeTotals(partial, out);
             partial.users.writeChanges(out);
         }
     }
 
     /** What a snapshot and a delta write alike of a partial, before its users. */
-    private void writeTotals(Key key, Partial partial, java.io.DataOutputStream out) throws java.io.IOException {
-        out.writeUTF(key.spec());
-        out.writeUTF(key.pageId());
+    private void writeTotals(Partial partial, java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeUTF(partial.window.spec());
+        out.writeUTF(partial.group);
         out.writeLong(partial.window.start().toEpochMilli());
         out.writeLong(partial.window.end().toEpochMilli());
         out.writeLong(partial.views);
         out.writeLong(partial.version);
         out.writeUTF(partial.valueSum.toString());
-        out.writeBoolean(changed.contains(key));
+        out.writeBoolean(partial.changed);
     }
 
     /**
      * Reads a partial written by {@link #writeTotals} and its users (all of them from a snapshot, or those gained
-     * from a {@code delta}), into the state; a partial of a definition no longer configured is dropped.
+     * from a {@code delta}), into the state; a partial of a definition no longer configured is dropped. Leaves
+     * partials that are no longer pending in {@link #changed}, for {@link #restored} to take out.
      */
     private void readPartial(java.io.DataInputStream in, boolean withPending, boolean delta)
             throws java.io.IOException {
-        String spec = in.readUTF();
-        String page = in.readUTF();
-        Instant start = Instant.ofEpochMilli(in.readLong());
-        Window window = new Window(spec, start, Instant.ofEpochMilli(in.readLong()));
+        String specName = in.readUTF();
+        String group = in.readUTF();
+        long start = in.readLong();
+        Window window = new Window(specName, Instant.ofEpochMilli(start), Instant.ofEpochMilli(in.readLong()));
         long views = in.readLong();
         long version = in.readLong();
         java.math.BigDecimal valueSum = new java.math.BigDecimal(in.readUTF());
         boolean pending = withPending && in.readBoolean();
-        Key key = new Key(spec, page, start);
+        Integer spec = specIndex.get(specName);
+        if (spec == null) { // its users are read past, and dropped with it
+            if (delta) {
+                new UniqueCounter(exactLimit).readChanges(in);
+            } else {
+                UniqueCounter.readFrom(in, exactLimit);
+            }
+            return;
+        }
+        Group found = groups.computeIfAbsent(group, g -> new Group());
         Partial partial;
         if (delta) {
-            partial = open.computeIfAbsent(key, k -> new Partial(window, exactLimit));
+            partial = found.find(spec, start);
+            if (partial == null) {
+                partial = new Partial(spec, group, window, window.end().toEpochMilli() + graceMillis[spec],
+                        new UniqueCounter(exactLimit));
+                found.add(partial, start);
+                open++;
+            }
             partial.users.readChanges(in);
+            markUnsaved(partial);
         } else {
-            partial = new Partial(window, views, version, UniqueCounter.readFrom(in, exactLimit));
+            partial = new Partial(spec, group, window, window.end().toEpochMilli() + graceMillis[spec],
+                    UniqueCounter.readFrom(in, exactLimit));
+            Partial replaced = found.put(partial, start);
+            if (replaced == null) {
+                open++;
+            } else {
+                replaced.removed = true;
+            }
         }
         partial.views = views;
         partial.version = version;
         partial.valueSum = valueSum;
-        WindowSpec definition = specsByName.get(spec);
-        if (definition == null) {
-            open.remove(key);
-            return;
-        }
-        open.put(key, partial);
-        noteClose(definition, window);
-        if (delta) {
-            unsaved.add(key);
-        }
+        nextClose = Math.min(nextClose, partial.closesAt);
         if (pending) {
-            changed.add(key);
+            markChanged(partial);
         } else {
-            changed.remove(key);
+            partial.changed = false;
         }
+    }
+
+    /** After partials were read: takes those no longer pending, or replaced, out of {@link #changed}. */
+    private void restored() {
+        changed.removeIf(p -> !p.changed || p.removed);
+        unsaved.removeIf(p -> p.removed);
     }
 
     /** Applies a delta written by {@link #writeChanges} to the state it was written after. */
@@ -288,33 +430,33 @@ public final class PartialWindows {
 
     /** {@link #readChanges(java.io.DataInputStream)}; {@code withPending} is false for deltas of format 2. */
     public void readChanges(java.io.DataInputStream in, boolean withPending) throws java.io.IOException {
-        long max = in.readLong();
-        maxEventTime = max == Long.MIN_VALUE ? null : Instant.ofEpochMilli(max);
+        maxEventTime = in.readLong();
         int size = in.readInt();
         for (int i = 0; i < size; i++) {
             readPartial(in, withPending, true);
         }
+        restored();
         removeClosed();
     }
 
     /** The state as it is now is in a checkpoint. */
     public void checkpointed() {
-        for (Key key : unsaved) {
-            Partial partial = open.get(key);
-            if (partial != null) {
-                partial.users.checkpointed();
-            }
+        for (Partial partial : unsaved) {
+            partial.users.checkpointed();
+            partial.unsaved = false;
         }
         unsaved.clear();
     }
 
     /** Writes the whole state, for a checkpoint. */
     public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
-        out.writeLong(maxEventTime == null ? Long.MIN_VALUE : maxEventTime.toEpochMilli());
-        out.writeInt(open.size());
-        for (Map.Entry<Key, Partial> entry : open.entrySet()) {
-            writeTotals(entry.getKey(), entry.getValue(), out);
-            entry.getValue().users.writeTo(out);
+        out.writeLong(maxEventTime);
+        out.writeInt(open);
+        for (Group group : groups.values()) {
+            for (int i = 0; i < group.size; i++) {
+                writeTotals(group.partials[i], out);
+                group.partials[i].users.writeTo(out);
+            }
         }
     }
 
@@ -328,20 +470,21 @@ public final class PartialWindows {
      * when every partial was sent at every batch (so none is pending).
      */
     public void readFrom(java.io.DataInputStream in, boolean withPending) throws java.io.IOException {
-        long max = in.readLong();
-        maxEventTime = max == Long.MIN_VALUE ? null : Instant.ofEpochMilli(max);
+        maxEventTime = in.readLong();
         int size = in.readInt();
-        open.clear();
+        groups.clear();
+        open = 0;
         changed.clear();
         unsaved.clear();
         nextClose = Long.MAX_VALUE;
         for (int i = 0; i < size; i++) {
             readPartial(in, withPending, false);
         }
+        restored();
     }
 
     /** Windows still open in this partition. */
     public int openWindows() {
-        return open.size();
+        return open;
     }
 }

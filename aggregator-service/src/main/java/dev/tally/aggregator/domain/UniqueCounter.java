@@ -2,25 +2,42 @@ package dev.tally.aggregator.domain;
 
 import org.apache.datasketches.hll.HllSketch;
 
-import java.util.HashSet;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
  * Distinct users: an exact set while it is small, and an Apache DataSketches HLL sketch once it passes a
  * configured size, so that memory stays bounded per window. The result says which it is and how far off it can
  * be (the sketch's relative standard error at the 95% level).
+ * <p>
+ * The exact set keeps its users in the order they came, in one array, with their hash codes beside them: up to
+ * {@link #SCAN} users a lookup scans the hash codes, beyond that an open-addressing table of positions finds them.
+ * Most counters of a stream hold a handful of users (a page in a minute of one partition), and a {@code HashSet}
+ * with a node per user cost more memory, and more cache misses, than the users themselves. The order also gives
+ * the users added since the last checkpoint for free: those after {@link #saved}.
  */
 public final class UniqueCounter {
     /** The HLL sketch's precision: 2^12 buckets, about 1.6% standard error, 2.5 KiB. */
     static final int LG_K = 12;
     static final double RELATIVE_ERROR_95 = 2 * 1.04 / Math.sqrt(1 << LG_K);
+    /** Up to this many users a lookup scans their hash codes; beyond, it uses {@link #slots}. */
+    private static final int SCAN = 8;
 
     private final int exactLimit;
-    private Set<String> exact = new HashSet<>();
+    /** The exact set: users[0..size) in the order they were first added; null once the sketch took over. */
+    private String[] users;
+    private int[] hashes;
+    private int size;
+    /** users[0..saved) are in the last checkpoint. */
+    private int saved;
+    /** Beyond {@link #SCAN} users: open addressing, each slot a position in {@link #users} plus one (0: empty). */
+    private int[] slots;
     private HllSketch sketch;
     /**
-     * The users added since the last checkpoint that may have changed the counter, in the order they first came:
-     * replayed in that order onto the checkpointed counter they give back exactly this one, sketch included.
+     * Once the sketch took over: the users added since the last checkpoint that may have changed the counter, in
+     * the order they first came. Replayed in that order onto the checkpointed counter they give back exactly this
+     * one, sketch included.
      */
     private Set<String> sinceCheckpoint;
 
@@ -32,31 +49,109 @@ public final class UniqueCounter {
     public boolean add(String user) {
         if (sketch != null) {
             sketch.update(user);
-            remember(user);
+            if (sinceCheckpoint == null) {
+                sinceCheckpoint = new LinkedHashSet<>();
+            }
+            sinceCheckpoint.add(user);
             return true;
         }
-        boolean added = exact.add(user);
-        if (added) {
-            remember(user);
+        int hash = user.hashCode();
+        if (contains(user, hash)) {
+            return false;
         }
-        if (exact.size() > exactLimit) {
-            // in a fixed order: the sketch's estimator depends on the order of its updates
-            sketch = new HllSketch(LG_K);
-            exact.stream().sorted().forEach(sketch::update);
-            exact = null;
+        append(user, hash);
+        if (size > exactLimit) {
+            toSketch();
         }
-        return added;
+        return true;
     }
 
-    private void remember(String user) {
-        if (sinceCheckpoint == null) {
-            sinceCheckpoint = new java.util.LinkedHashSet<>();
+    private boolean contains(String user, int hash) {
+        if (slots == null) {
+            for (int i = 0; i < size; i++) {
+                if (hashes[i] == hash && users[i].equals(user)) {
+                    return true;
+                }
+            }
+            return false;
         }
-        sinceCheckpoint.add(user);
+        int mask = slots.length - 1;
+        for (int slot = spread(hash) & mask; slots[slot] != 0; slot = (slot + 1) & mask) {
+            int at = slots[slot] - 1;
+            if (hashes[at] == hash && users[at].equals(user)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void append(String user, int hash) {
+        if (users == null) {
+            users = new String[2];
+            hashes = new int[2];
+        } else if (size == users.length) {
+            users = Arrays.copyOf(users, size * 2);
+            hashes = Arrays.copyOf(hashes, size * 2);
+        }
+        users[size] = user;
+        hashes[size] = hash;
+        size++;
+        if (slots != null && size * 2 > slots.length) {
+            index(slots.length * 2);
+        } else if (slots != null) {
+            place(size - 1);
+        } else if (size > SCAN) {
+            index(Integer.highestOneBit(size) * 4);
+        }
+    }
+
+    /** Rebuilds {@link #slots} with {@code capacity} slots (a power of two, at least twice the users). */
+    private void index(int capacity) {
+        slots = new int[capacity];
+        for (int i = 0; i < size; i++) {
+            place(i);
+        }
+    }
+
+    private void place(int at) {
+        int mask = slots.length - 1;
+        int slot = spread(hashes[at]) & mask;
+        while (slots[slot] != 0) {
+            slot = (slot + 1) & mask;
+        }
+        slots[slot] = at + 1;
+    }
+
+    private static int spread(int hash) {
+        int h = hash * 0x9E3779B9;
+        return h ^ (h >>> 16);
+    }
+
+    /** Switches to the sketch, fed in a fixed order: the sketch's estimator depends on the order of its updates. */
+    private void toSketch() {
+        sinceCheckpoint = new LinkedHashSet<>(Arrays.asList(users).subList(saved, size));
+        sketch = new HllSketch(LG_K);
+        String[] sorted = Arrays.copyOf(users, size);
+        Arrays.sort(sorted);
+        for (String user : sorted) {
+            sketch.update(user);
+        }
+        users = null;
+        hashes = null;
+        slots = null;
+        size = 0;
+        saved = 0;
     }
 
     /** Writes the users added since the last checkpoint, for a delta. */
     void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+        if (sketch == null) {
+            out.writeInt(size - saved);
+            for (int i = saved; i < size; i++) {
+                out.writeUTF(users[i]);
+            }
+            return;
+        }
         if (sinceCheckpoint == null) {
             out.writeInt(0);
             return;
@@ -77,11 +172,12 @@ public final class UniqueCounter {
 
     /** The counter as it is now is in a checkpoint. */
     void checkpointed() {
+        saved = size;
         sinceCheckpoint = null;
     }
 
     public long estimate() {
-        return sketch == null ? exact.size() : Math.round(sketch.getEstimate());
+        return sketch == null ? size : Math.round(sketch.getEstimate());
     }
 
     public boolean isExact() {
@@ -97,9 +193,9 @@ public final class UniqueCounter {
     void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
         if (sketch == null) {
             out.writeBoolean(true);
-            out.writeInt(exact.size());
-            for (String user : exact) {
-                out.writeUTF(user);
+            out.writeInt(size);
+            for (int i = 0; i < size; i++) {
+                out.writeUTF(users[i]);
             }
         } else {
             out.writeBoolean(false);
@@ -112,15 +208,19 @@ public final class UniqueCounter {
     static UniqueCounter readFrom(java.io.DataInputStream in, int exactLimit) throws java.io.IOException {
         UniqueCounter counter = new UniqueCounter(exactLimit);
         if (in.readBoolean()) {
-            int size = in.readInt();
-            for (int i = 0; i < size; i++) {
-                counter.exact.add(in.readUTF());
+            int count = in.readInt();
+            for (int i = 0; i < count; i++) {
+                String user = in.readUTF();
+                int hash = user.hashCode();
+                if (!counter.contains(user, hash)) {
+                    counter.append(user, hash);
+                }
             }
+            counter.saved = counter.size;
         } else {
             byte[] bytes = new byte[in.readInt()];
             in.readFully(bytes);
             counter.sketch = HllSketch.heapify(bytes);
-            counter.exact = null;
         }
         return counter;
     }

@@ -1,0 +1,93 @@
+package dev.tally.aggregator.domain;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The exact set (scanned while small, then indexed) counts what a {@code HashSet} counts, and a counter restored
+ * from a snapshot and the deltas after it counts what the live one counts, through the switch to the sketch (an
+ * exact set also byte for byte, users in the order they came).
+ */
+class UniqueCounterTest {
+
+    private interface Write {
+        void to(DataOutputStream out) throws IOException;
+    }
+
+    private static byte[] bytes(Write write) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            write.to(out);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static DataInputStream in(byte[] bytes) {
+        return new DataInputStream(new ByteArrayInputStream(bytes));
+    }
+
+    @Test
+    void exactCountsAreThoseOfAHashSetAtEverySize() {
+        Random random = new Random(7);
+        for (int round = 0; round < 50; round++) {
+            UniqueCounter counter = new UniqueCounter(100_000);
+            Set<String> expected = new HashSet<>();
+            int pool = 1 + random.nextInt(3_000);
+            for (int i = 0; i < 5_000; i++) {
+                // new String: equal users are equal strings, not the same object
+                String user = new String("user-" + random.nextInt(pool));
+                assertEquals(expected.add(user), counter.add(user), user);
+                assertEquals(expected.size(), counter.estimate());
+            }
+            assertEquals("exact", counter.method());
+        }
+    }
+
+    @Test
+    void restoredFromSnapshotAndDeltasItIsTheLiveCounter() throws IOException {
+        for (int limit : new int[] {3, 9, 40, 1_000}) {
+            Random random = new Random(limit);
+            UniqueCounter live = new UniqueCounter(limit);
+            byte[] snapshot = bytes(live::writeTo);
+            List<byte[]> deltas = new ArrayList<>();
+            for (int batch = 0; batch < 60; batch++) {
+                for (int i = random.nextInt(30); i > 0; i--) {
+                    live.add("u" + random.nextInt(200));
+                }
+                if (random.nextInt(5) == 0) {
+                    snapshot = bytes(live::writeTo);
+                    deltas.clear();
+                } else {
+                    deltas.add(bytes(live::writeChanges));
+                }
+                live.checkpointed();
+
+                UniqueCounter restored = UniqueCounter.readFrom(in(snapshot), limit);
+                for (byte[] delta : deltas) {
+                    restored.readChanges(in(delta));
+                }
+                restored.checkpointed();
+                assertEquals(live.method(), restored.method(), "limit " + limit + " batch " + batch);
+                assertEquals(live.estimate(), restored.estimate(), "limit " + limit + " batch " + batch);
+                if (live.isExact()) { // a sketch may lay out the same coupons in another order
+                    assertArrayEquals(bytes(live::writeTo), bytes(restored::writeTo), "limit " + limit + " batch "
+                            + batch);
+                }
+            }
+            assertEquals(limit < 200 ? "hll" : "exact", live.method(), "limit " + limit);
+        }
+    }
+}
