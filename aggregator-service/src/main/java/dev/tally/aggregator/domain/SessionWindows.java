@@ -55,24 +55,37 @@ public final class SessionWindows {
             return Optional.of(event);
         }
         TreeMap<Instant, Open> sessions = byUser.computeIfAbsent(event.userId(), u -> new TreeMap<>());
-        Open merged = new Open();
-        merged.start = time;
-        merged.end = time;
-        merged.events = 1;
-        merged.pages.add(event.pageId());
-        // every open session within the gap of this event joins it
+        // every open session within the gap of this event joins it: the event extends the first in place (the
+        // common case, one session), and further ones, which it bridges, merge into the one with more pages
+        Open merged = null;
         Iterator<Map.Entry<Instant, Open>> candidates = sessions.headMap(time.plus(gap), false).entrySet()
                 .iterator();
         while (candidates.hasNext()) {
             Open open = candidates.next().getValue();
             if (open.end.plus(gap).isAfter(time)) {
-                merged.start = open.start.isBefore(merged.start) ? open.start : merged.start;
-                merged.end = open.end.isAfter(merged.end) ? open.end : merged.end;
-                merged.events += open.events;
-                merged.pages.addAll(open.pages);
-                candidates.remove();
+                candidates.remove(); // keyed by its start, which may change: put back below
+                if (merged == null) {
+                    merged = open;
+                    continue;
+                }
+                Open into = open.pages.size() > merged.pages.size() ? open : merged;
+                Open from = into == open ? merged : open;
+                into.start = from.start.isBefore(into.start) ? from.start : into.start;
+                into.end = from.end.isAfter(into.end) ? from.end : into.end;
+                into.events += from.events;
+                into.pages.addAll(from.pages);
+                merged = into;
             }
         }
+        if (merged == null) {
+            merged = new Open();
+            merged.start = time;
+            merged.end = time;
+        }
+        merged.start = time.isBefore(merged.start) ? time : merged.start;
+        merged.end = time.isAfter(merged.end) ? time : merged.end;
+        merged.events++;
+        merged.pages.add(event.pageId());
         sessions.put(merged.start, merged);
         noteComplete(merged);
         unsaved.add(event.userId());

@@ -4,7 +4,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -42,22 +41,45 @@ public final class WindowTotals {
     }
 
     private static final class Total {
+        final Key key;
         final Window window;
-        final Map<Integer, PartialValue> partials = new HashMap<>();
+        /** By source partition; null where that partition sent nothing yet. */
+        PartialValue[] partials;
         boolean finalSent;
+        /** In {@link #changed}: changed since last drained. */
+        boolean changed;
+        /** In {@link #unsaved}: changed since the last checkpoint. */
+        boolean unsaved;
+        /** Forgotten, or replaced by a restore. */
+        boolean gone;
 
-        Total(Window window) {
+        Total(Key key, Window window, int sourcePartitions) {
+            this.key = key;
             this.window = window;
+            this.partials = new PartialValue[Math.max(1, sourcePartitions)];
+        }
+
+        PartialValue partial(int partition) {
+            return partition < partials.length ? partials[partition] : null;
+        }
+
+        void put(int partition, PartialValue value) {
+            if (partition >= partials.length) {
+                partials = java.util.Arrays.copyOf(partials, partition + 1);
+            }
+            partials[partition] = value;
         }
     }
 
     private final Map<String, WindowSpec> specs = new HashMap<>();
     private final Duration retention;
     private final Map<Integer, Progress> sources = new HashMap<>();
+    private final int sourcePartitions;
     private final Map<Key, Total> totals = new HashMap<>();
-    private final Set<Key> changed = new LinkedHashSet<>();
-    /** Totals changed, and totals forgotten, since the last checkpoint. */
-    private final Set<Key> unsaved = new java.util.HashSet<>();
+    /** Totals changed since the last drain, in the order they first changed. */
+    private final List<Total> changed = new ArrayList<>();
+    /** Totals changed, and totals forgotten (none of them held any more), since the last checkpoint. */
+    private final List<Total> unsaved = new ArrayList<>();
     private final Set<Key> removed = new java.util.HashSet<>();
     /**
      * A lower bound, in epoch milliseconds of event time, of the watermark at which some total next becomes final
@@ -77,6 +99,7 @@ public final class WindowTotals {
      */
     public WindowTotals(List<WindowSpec> specs, int sourcePartitions, Duration retention) {
         specs.forEach(s -> this.specs.put(s.name(), s));
+        this.sourcePartitions = sourcePartitions;
         this.retention = retention;
         for (int p = 0; p < sourcePartitions; p++) {
             sources.put(p, new Progress());
@@ -117,21 +140,35 @@ public final class WindowTotals {
                     && !watermark.isBefore(update.window().end().plus(spec.grace()).plus(retention))) {
                 return false;
             }
-            total = new Total(update.window());
+            total = new Total(key, update.window(), sourcePartitions);
             totals.put(key, total);
+            removed.remove(key);
             nextEvent = Math.min(nextEvent, closesAt(spec, update.window()));
         }
-        PartialValue current = total.partials.get(update.partition());
+        PartialValue current = total.partial(update.partition());
         if (current != null && current.version() >= update.version()) {
             return true;
         }
-        total.partials.put(update.partition(), new PartialValue(update.views(), update.uniqueUsers(),
+        total.put(update.partition(), new PartialValue(update.views(), update.uniqueUsers(),
                 update.valueSum(), "exact".equals(update.method()), update.relativeError(), update.version(),
                 sourceOffset == null ? -1 : sourceOffset));
-        changed.add(key);
-        unsaved.add(key);
-        removed.remove(key);
+        markChanged(total);
+        markUnsaved(total);
         return true;
+    }
+
+    private void markChanged(Total total) {
+        if (!total.changed) {
+            total.changed = true;
+            changed.add(total);
+        }
+    }
+
+    private void markUnsaved(Total total) {
+        if (!total.unsaved) {
+            total.unsaved = true;
+            unsaved.add(total);
+        }
     }
 
     /**
@@ -179,32 +216,32 @@ public final class WindowTotals {
     public List<Result> drain() {
         Instant watermark = watermark();
         List<Result> results = new ArrayList<>();
-        for (Key key : changed) {
-            Total total = totals.get(key);
-            WindowSpec spec = specs.get(key.spec());
+        for (Total total : changed) {
+            total.changed = false;
+            WindowSpec spec = specs.get(total.key.spec());
             boolean isFinal = spec.closed(total.window, watermark);
             if (spec.emit() == WindowSpec.EmitPolicy.ON_UPDATE || isFinal) {
-                results.add(result(key, total, isFinal, watermark));
-                unsaved.add(key);
+                results.add(result(total, isFinal, watermark));
+                markUnsaved(total);
             }
         }
         changed.clear();
         if (watermark == null || watermark.toEpochMilli() < nextEvent) {
             return results; // no total closes or expires at this watermark
         }
-        List<Key> done = new ArrayList<>();
+        List<Total> done = new ArrayList<>();
         long next = Long.MAX_VALUE;
         for (Map.Entry<Key, Total> entry : totals.entrySet()) {
             Total total = entry.getValue();
             WindowSpec spec = specs.get(entry.getKey().spec());
             if (spec.closed(total.window, watermark)) {
                 if (!total.finalSent) {
-                    results.add(result(entry.getKey(), total, true, watermark));
-                    unsaved.add(entry.getKey());
+                    results.add(result(total, true, watermark));
+                    markUnsaved(total);
                 }
                 long expiresAt = closesAt(spec, total.window) + retention.toMillis();
                 if (watermark.toEpochMilli() >= expiresAt) {
-                    done.add(entry.getKey());
+                    done.add(total);
                 } else {
                     next = Math.min(next, expiresAt);
                 }
@@ -213,10 +250,13 @@ public final class WindowTotals {
             }
         }
         nextEvent = next;
-        for (Key key : done) {
-            totals.remove(key);
-            unsaved.remove(key);
-            removed.add(key);
+        for (Total total : done) {
+            totals.remove(total.key);
+            total.gone = true;
+            removed.add(total.key);
+        }
+        if (!done.isEmpty()) {
+            unsaved.removeIf(t -> t.gone);
         }
         return results;
     }
@@ -225,20 +265,22 @@ public final class WindowTotals {
         return window.end().toEpochMilli() + spec.grace().toMillis();
     }
 
-    private static Result result(Key key, Total total, boolean isFinal, Instant watermark) {
+    private static Result result(Total total, boolean isFinal, Instant watermark) {
         long views = 0;
         long users = 0;
         java.math.BigDecimal sum = java.math.BigDecimal.ZERO;
         long versions = 0;
         boolean exact = true;
         double error = 0;
-        Map<Integer, Long> offsets = new java.util.TreeMap<>();
-        total.partials.forEach((partition, partial) -> {
+        Map<Integer, Long> offsets = new java.util.LinkedHashMap<>(); // by partition, ascending
+        for (int partition = 0; partition < total.partials.length; partition++) {
+            PartialValue partial = total.partials[partition];
+            if (partial == null) {
+                continue;
+            }
             if (partial.sourceOffset() >= 0) {
                 offsets.put(partition, partial.sourceOffset());
             }
-        });
-        for (PartialValue partial : total.partials.values()) {
             views += partial.views();
             users += partial.uniqueUsers();
             sum = sum.add(partial.valueSum());
@@ -247,7 +289,7 @@ public final class WindowTotals {
             error = Math.max(error, partial.relativeError());
         }
         total.finalSent |= isFinal;
-        return new Result(key.pageId(), total.window, views, users, sum, exact ? "exact" : "hll", error,
+        return new Result(total.key.pageId(), total.window, views, users, sum, exact ? "exact" : "hll", error,
                 2 * versions + (isFinal ? 1 : 0), isFinal, watermark, offsets.isEmpty() ? null : offsets);
     }
 
@@ -255,8 +297,8 @@ public final class WindowTotals {
     public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
         writeSources(out);
         out.writeInt(totals.size());
-        for (Map.Entry<Key, Total> entry : totals.entrySet()) {
-            writeTotal(entry.getKey(), entry.getValue(), out);
+        for (Total total : totals.values()) {
+            writeTotal(total, out);
         }
     }
 
@@ -284,23 +326,31 @@ public final class WindowTotals {
         }
     }
 
-    private void writeTotal(Key key, Total total, java.io.DataOutputStream out) throws java.io.IOException {
-        out.writeUTF(key.spec());
-        out.writeUTF(key.pageId());
+    private void writeTotal(Total total, java.io.DataOutputStream out) throws java.io.IOException {
+        out.writeUTF(total.key.spec());
+        out.writeUTF(total.key.pageId());
         out.writeLong(total.window.start().toEpochMilli());
         out.writeLong(total.window.end().toEpochMilli());
         out.writeBoolean(total.finalSent);
-        out.writeBoolean(changed.contains(key));
-        out.writeInt(total.partials.size());
-        for (Map.Entry<Integer, PartialValue> partial : total.partials.entrySet()) {
-            out.writeInt(partial.getKey());
-            out.writeLong(partial.getValue().views());
-            out.writeLong(partial.getValue().uniqueUsers());
-            out.writeUTF(partial.getValue().valueSum().toString());
-            out.writeBoolean(partial.getValue().exact());
-            out.writeDouble(partial.getValue().relativeError());
-            out.writeLong(partial.getValue().version());
-            out.writeLong(partial.getValue().sourceOffset());
+        out.writeBoolean(total.changed);
+        int count = 0;
+        for (PartialValue partial : total.partials) {
+            count += partial == null ? 0 : 1;
+        }
+        out.writeInt(count);
+        for (int partition = 0; partition < total.partials.length; partition++) {
+            PartialValue partial = total.partials[partition];
+            if (partial == null) {
+                continue;
+            }
+            out.writeInt(partition);
+            out.writeLong(partial.views());
+            out.writeLong(partial.uniqueUsers());
+            out.writeUTF(partial.valueSum().toString());
+            out.writeBoolean(partial.exact());
+            out.writeDouble(partial.relativeError());
+            out.writeLong(partial.version());
+            out.writeLong(partial.sourceOffset());
         }
     }
 
@@ -309,31 +359,42 @@ public final class WindowTotals {
         String spec = in.readUTF();
         String page = in.readUTF();
         Window window = new Window(spec, Instant.ofEpochMilli(in.readLong()), Instant.ofEpochMilli(in.readLong()));
-        Total total = new Total(window);
+        Total total = new Total(new Key(spec, page, window.start()), window, sourcePartitions);
         total.finalSent = in.readBoolean();
         boolean wasChanged = in.readBoolean();
         int partials = in.readInt();
         for (int j = 0; j < partials; j++) {
-            total.partials.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
+            total.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
                     new java.math.BigDecimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong(),
                     withOffsets ? in.readLong() : -1));
         }
         if (specs.containsKey(spec)) {
-            Key key = new Key(spec, page, window.start());
-            totals.put(key, total);
+            forget(totals.put(total.key, total));
             nextEvent = Long.MIN_VALUE; // restored: the next drain looks at every total once
             if (wasChanged) {
-                changed.add(key);
+                markChanged(total);
             }
         }
+    }
+
+    /** A total no longer held (replaced, or removed by a delta): out of the lists at {@link #restored}. */
+    private static void forget(Total total) {
+        if (total != null) {
+            total.gone = true;
+        }
+    }
+
+    private void restored() {
+        changed.removeIf(t -> t.gone);
+        unsaved.removeIf(t -> t.gone);
     }
 
     /** Writes, for a delta, the source partitions' progress, the totals changed and those forgotten. */
     public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
         writeSources(out);
         out.writeInt(unsaved.size());
-        for (Key key : unsaved) {
-            writeTotal(key, totals.get(key), out);
+        for (Total total : unsaved) {
+            writeTotal(total, out);
         }
         out.writeInt(removed.size());
         for (Key key : removed) {
@@ -352,12 +413,16 @@ public final class WindowTotals {
         }
         int gone = in.readInt();
         for (int i = 0; i < gone; i++) {
-            totals.remove(new Key(in.readUTF(), in.readUTF(), Instant.ofEpochMilli(in.readLong())));
+            forget(totals.remove(new Key(in.readUTF(), in.readUTF(), Instant.ofEpochMilli(in.readLong()))));
         }
+        restored();
     }
 
     /** The state as it is now is in a checkpoint. */
     public void checkpointed() {
+        for (Total total : unsaved) {
+            total.unsaved = false;
+        }
         unsaved.clear();
         removed.clear();
     }
@@ -376,6 +441,7 @@ public final class WindowTotals {
         for (int i = 0; i < totalCount; i++) {
             readTotal(in, withOffsets);
         }
+        restored();
     }
 
     /** Windows held: open ones, and final ones within their retention. */
