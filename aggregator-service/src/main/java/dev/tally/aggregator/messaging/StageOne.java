@@ -127,18 +127,23 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     @Override
     Uni<Map<Integer, Change>> process(SqlConnection conn, Map<Integer, State> touched,
                                       Map<Integer, List<Read<ClickEvent>>> fresh) {
+        // the events of every partition, in the order of touched, as the loop below goes through them
         List<ClickEvent> events = new ArrayList<>();
-        fresh.values().forEach(reads -> reads.stream().map(Read::value).filter(e -> e != null).forEach(events::add));
-        return repository.firstSeen(conn, version.number(), events).map(unique -> {
-            Set<String> firsts = new HashSet<>();
-            unique.forEach(e -> firsts.add(e.eventId()));
-            duplicates.increment(events.size() - unique.size());
-            counted.increment(unique.size());
+        touched.keySet().forEach(partition -> fresh.get(partition).stream().map(Read::value)
+                .filter(e -> e != null).forEach(events::add));
+        return repository.firstSeen(conn, version.number(), events).map(counts -> {
+            int unique = 0;
+            for (boolean count : counts) {
+                unique += count ? 1 : 0;
+            }
+            duplicates.increment(events.size() - unique);
+            counted.increment(unique);
             Map<Integer, Change> changes = new LinkedHashMap<>();
+            int[] at = {0};
             touched.forEach((partition, state) -> {
                 List<OutRecord> out = new ArrayList<>();
                 for (Read<ClickEvent> read : fresh.get(partition)) {
-                    if (read.value() != null && firsts.remove(read.value().eventId())) {
+                    if (read.value() != null && counts[at[0]++]) {
                         apply(state, read.value(), out);
                     }
                 }

@@ -230,29 +230,27 @@ public class StreamStateRepository {
     }
 
     /**
-     * The events whose ids were never counted before in view version {@code viewVersion}, in their order,
-     * recording their ids as counted, in the caller's transaction. An id that occurs twice in {@code events}
-     * counts once.
+     * Which of the events count: those whose ids were never counted before in view version {@code viewVersion},
+     * by position in {@code events}; records their ids as counted, in the caller's transaction. An id that occurs
+     * twice in {@code events} counts at its first position.
      */
-    public Uni<List<ClickEvent>> firstSeen(SqlConnection conn, int viewVersion, List<ClickEvent> events) {
+    public Uni<boolean[]> firstSeen(SqlConnection conn, int viewVersion, List<ClickEvent> events) {
         if (events.isEmpty()) {
-            return Uni.createFrom().item(List.of());
+            return Uni.createFrom().item(new boolean[0]);
         }
         return conn.preparedQuery("INSERT INTO aggregator.seen_event (view_version, event_id) "
                         + "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id")
                 .execute(Tuple.of(viewVersion, events.stream().map(ClickEvent::eventId).toArray(String[]::new)))
                 .map(rows -> {
-                    Set<String> firsts = new HashSet<>();
+                    Set<String> firsts = new HashSet<>(rows.size() * 2);
                     for (Row row : rows) {
-                        firsts.add(row.getString("event_id"));
+                        firsts.add(row.getString(0));
                     }
-                    List<ClickEvent> unique = new ArrayList<>(firsts.size());
-                    for (ClickEvent event : events) {
-                        if (firsts.remove(event.eventId())) {
-                            unique.add(event);
-                        }
+                    boolean[] counts = new boolean[events.size()];
+                    for (int i = 0; i < counts.length; i++) {
+                        counts[i] = firsts.remove(events.get(i).eventId());
                     }
-                    return unique;
+                    return counts;
                 });
     }
 
