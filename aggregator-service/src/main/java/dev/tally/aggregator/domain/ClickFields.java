@@ -1,6 +1,6 @@
 package dev.tally.aggregator.domain;
 
-import dev.tally.aggregator.json.IsoInstants;
+import dev.tally.contracts.json.IsoInstants;
 import dev.tally.contracts.ClickEvent;
 
 import java.lang.invoke.MethodHandles;

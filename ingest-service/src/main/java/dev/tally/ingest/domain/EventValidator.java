@@ -2,10 +2,10 @@ package dev.tally.ingest.domain;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tally.contracts.ClickEvent;
+import dev.tally.contracts.json.IsoInstants;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -142,7 +142,7 @@ public final class EventValidator {
             return null;
         }
         try {
-            return OffsetDateTime.parse(value.asText()).toInstant();
+            return IsoInstants.parse(value.asText()); // as OffsetDateTime.parse, faster for UTC
         } catch (DateTimeParseException e) {
             errors.add(new Violation(Violation.FORMAT, field, "must be an ISO-8601 timestamp with offset, like "
                     + "2026-11-23T08:15:30Z, not '" + printable(abbreviate(value.asText())) + "'"));

@@ -1,4 +1,4 @@
-package dev.tally.aggregator.json;
+package dev.tally.contracts.json;
 
 import org.junit.jupiter.api.Test;
 
@@ -27,6 +27,28 @@ class IsoInstantsTest {
             assertEquals(Instant.parse(text), IsoInstants.parse(text), text);
         }
         assertEquals(Instant.parse("2024-02-29T23:59:59.5Z"), IsoInstants.parse("2024-02-29T23:59:59.5Z"));
+    }
+
+    @Test
+    void writesWhatInstantToStringWrites() {
+        Random random = new Random(11);
+        for (int i = 0; i < 200_000; i++) {
+            long seconds = random.nextLong(-62_167_219_200L - 86_400L * 400, 253_402_300_799L + 86_400L * 400);
+            int nanos = switch (i % 5) {
+                case 0 -> 0;
+                case 1 -> random.nextInt(1000) * 1_000_000;
+                case 2 -> random.nextInt(1_000_000) * 1_000;
+                case 3 -> random.nextInt(10) * 100_000_000;
+                default -> random.nextInt(1_000_000_000);
+            };
+            Instant instant = Instant.ofEpochSecond(seconds, nanos);
+            assertEquals(instant.toString(), IsoInstants.format(instant), instant::toString);
+        }
+        for (String edge : new String[] {"0000-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z",
+                "1970-01-01T00:00:00Z", "1969-12-31T23:59:59.000000001Z", "2024-02-29T12:00:00.100Z",
+                "2000-03-01T00:00:00Z", "1900-02-28T23:59:59Z"}) {
+            assertEquals(edge, IsoInstants.format(Instant.parse(edge)));
+        }
     }
 
     @Test

@@ -1,4 +1,4 @@
-package dev.tally.aggregator.json;
+package dev.tally.contracts.json;
 
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -7,7 +7,9 @@ import java.time.OffsetDateTime;
  * Parses the timestamps on Tally's topics: {@code Instant.toString()}'s form ({@code 2026-11-23T10:35:10.123Z}, UTC,
  * zero to nine fraction digits) directly, five times faster than {@code DateTimeFormatter}, which took a tenth of
  * the aggregator's CPU; any other ISO-8601 form with an offset goes through {@link OffsetDateTime#parse}. The
- * batch layer's click reader uses the same parsing ({@link #read}), offsets included.
+ * batch layer's click reader uses the same parsing ({@link #read}), offsets included. {@link #format} writes
+ * {@code Instant.toString()}'s form the same way: ingest-service spent a sixth of its CPU in {@code
+ * DateTimeFormatter}, parsing and writing the clicks' times.
  */
 public final class IsoInstants {
 
@@ -100,6 +102,61 @@ public final class IsoInstants {
             case 4, 6, 9, 11 -> 30;
             default -> 31;
         };
+    }
+
+    /** The first and last second of years 0 to 9999, which {@link #format} writes itself. */
+    private static final long FIRST_SECOND = -62_167_219_200L;
+    private static final long LAST_SECOND = 253_402_300_799L;
+
+    /**
+     * {@code instant.toString()}: {@code yyyy-MM-ddTHH:mm:ss}, the fraction in groups of three digits as needed,
+     * and {@code Z}. Instants outside years 0 to 9999 go through {@code Instant.toString()} itself.
+     */
+    public static String format(Instant instant) {
+        long seconds = instant.getEpochSecond();
+        if (seconds < FIRST_SECOND || seconds > LAST_SECOND) {
+            return instant.toString();
+        }
+        int nanos = instant.getNano();
+        int fraction = nanos == 0 ? 0 : nanos % 1_000_000 == 0 ? 3 : nanos % 1_000 == 0 ? 6 : 9;
+        byte[] out = new byte[20 + (fraction == 0 ? 0 : fraction + 1)];
+        long day = Math.floorDiv(seconds, 86_400L);
+        int secondOfDay = (int) Math.floorMod(seconds, 86_400L);
+        // the civil date of a day since the epoch (years 0 to 9999), the inverse of epochDay
+        long z = day + 719_468;
+        long era = Math.floorDiv(z, 146_097);
+        long dayOfEra = z - era * 146_097;
+        long yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
+        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+        long shiftedMonth = (5 * dayOfYear + 2) / 153;
+        int dayOfMonth = (int) (dayOfYear - (153 * shiftedMonth + 2) / 5 + 1);
+        int month = (int) (shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9);
+        int year = (int) (yearOfEra + era * 400 + (month <= 2 ? 1 : 0));
+        put(out, 0, year, 4);
+        out[4] = '-';
+        put(out, 5, month, 2);
+        out[7] = '-';
+        put(out, 8, dayOfMonth, 2);
+        out[10] = 'T';
+        put(out, 11, secondOfDay / 3_600, 2);
+        out[13] = ':';
+        put(out, 14, secondOfDay / 60 % 60, 2);
+        out[16] = ':';
+        put(out, 17, secondOfDay % 60, 2);
+        if (fraction > 0) {
+            out[19] = '.';
+            put(out, 20, fraction == 3 ? nanos / 1_000_000 : fraction == 6 ? nanos / 1_000 : nanos, fraction);
+        }
+        out[out.length - 1] = 'Z';
+        return new String(out, java.nio.charset.StandardCharsets.ISO_8859_1);
+    }
+
+    /** Writes {@code value} as {@code count} decimal digits, zero-padded, at {@code at}. */
+    private static void put(byte[] out, int at, int value, int count) {
+        for (int i = at + count - 1; i >= at; i--) {
+            out[i] = (byte) ('0' + value % 10);
+            value /= 10;
+        }
     }
 
     /** Days since 1970-01-01 of a date in the proleptic Gregorian calendar (years 0 to 9999). */
