@@ -37,8 +37,16 @@ public final class SessionWindows {
     private final Map<String, TreeMap<Instant, Open>> byUser = new HashMap<>();
     /** No open session completes before this (epoch milliseconds; a lower bound). */
     private long nextComplete = Long.MAX_VALUE;
-    /** Users whose sessions changed since the last checkpoint. */
-    private final java.util.Set<String> unsaved = new java.util.HashSet<>();
+    /**
+     * What happened since the last checkpoint, in order: each event added (user, time, page) and each completion
+     * that took sessions out (its watermark, no user). Replayed onto the checkpointed sessions it gives back these:
+     * a delta is this log, not the sessions it changed (a user's session with all its pages, at every event).
+     */
+    private final List<Step> log = new ArrayList<>();
+
+    /** An event added at {@code time} ({@code user} set), or a completion at the watermark {@code time}. */
+    private record Step(String user, Instant time, String page) {
+    }
 
     public SessionWindows(WindowSpec spec) {
         if (spec.kind() != WindowSpec.Kind.SESSION) {
@@ -54,7 +62,14 @@ public final class SessionWindows {
         if (watermark != null && !time.plus(gap).plus(grace).isAfter(watermark)) {
             return Optional.of(event);
         }
-        TreeMap<Instant, Open> sessions = byUser.computeIfAbsent(event.userId(), u -> new TreeMap<>());
+        extend(event.userId(), time, event.pageId());
+        log.add(new Step(event.userId(), time, event.pageId()));
+        return Optional.empty();
+    }
+
+    /** Adds an event that is not late to the user's sessions. */
+    private void extend(String user, Instant time, String page) {
+        TreeMap<Instant, Open> sessions = byUser.computeIfAbsent(user, u -> new TreeMap<>());
         // every open session within the gap of this event joins it: the event extends the first in place (the
         // common case, one session), and further ones, which it bridges, merge into the one with more pages
         Open merged = null;
@@ -85,11 +100,9 @@ public final class SessionWindows {
         merged.start = time.isBefore(merged.start) ? time : merged.start;
         merged.end = time.isAfter(merged.end) ? time : merged.end;
         merged.events++;
-        merged.pages.add(event.pageId());
+        merged.pages.add(page);
         sessions.put(merged.start, merged);
         noteComplete(merged);
-        unsaved.add(event.userId());
-        return Optional.empty();
     }
 
     /** Removes and returns the sessions the watermark has completed, oldest first per user. */
@@ -109,7 +122,6 @@ public final class SessionWindows {
                     done.add(new Session(user.getKey(), open.start, open.end, open.events,
                             List.copyOf(open.pages)));
                     sessions.remove();
-                    unsaved.add(user.getKey());
                 } else {
                     noteComplete(open);
                 }
@@ -117,6 +129,9 @@ public final class SessionWindows {
             if (user.getValue().isEmpty()) {
                 users.remove();
             }
+        }
+        if (!done.isEmpty()) {
+            log.add(new Step(null, watermark, null));
         }
         return done;
     }
@@ -158,21 +173,45 @@ public final class SessionWindows {
         return open;
     }
 
-    /** Writes, for a delta, the open sessions of every user whose sessions changed since the last checkpoint. */
+    /** Writes, for a delta, what happened since the last checkpoint (see {@link #log}). */
     public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
-        out.writeInt(unsaved.size());
-        for (String user : unsaved) {
-            TreeMap<Instant, Open> sessions = byUser.getOrDefault(user, new TreeMap<>());
-            out.writeUTF(user);
-            out.writeInt(sessions.size());
-            for (Open open : sessions.values()) {
-                write(open, out);
+        out.writeInt(log.size());
+        for (Step step : log) {
+            out.writeBoolean(step.user() != null);
+            out.writeLong(step.time().getEpochSecond());
+            out.writeInt(step.time().getNano());
+            if (step.user() != null) {
+                out.writeUTF(step.user());
+                out.writeUTF(step.page());
             }
         }
     }
 
-    /** Applies a delta written by {@link #writeChanges}: each user's open sessions, as they were. */
+    /** Applies a delta written by {@link #writeChanges} to the sessions it was written after. */
     public void readChanges(java.io.DataInputStream in) throws java.io.IOException {
+        readChanges(in, true);
+    }
+
+    /**
+     * {@link #readChanges(java.io.DataInputStream)}; {@code asLog} is false for a delta written before deltas were
+     * logs, which held the open sessions of each user whose sessions had changed, as they were.
+     */
+    public void readChanges(java.io.DataInputStream in, boolean asLog) throws java.io.IOException {
+        if (asLog) {
+            int steps = in.readInt();
+            for (int i = 0; i < steps; i++) {
+                boolean added = in.readBoolean();
+                Instant time = Instant.ofEpochSecond(in.readLong(), in.readInt());
+                if (added) {
+                    String user = in.readUTF();
+                    extend(user, time, in.readUTF());
+                } else {
+                    complete(time);
+                }
+            }
+            log.clear();
+            return;
+        }
         int users = in.readInt();
         for (int i = 0; i < users; i++) {
             String user = in.readUTF();
@@ -193,13 +232,13 @@ public final class SessionWindows {
 
     /** The sessions as they are now are in a checkpoint. */
     public void checkpointed() {
-        unsaved.clear();
+        log.clear();
     }
 
     /** Restores the open sessions written by {@link #writeTo}. */
     public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
         byUser.clear();
-        unsaved.clear();
+        log.clear();
         nextComplete = Long.MAX_VALUE;
         int count = in.readInt();
         for (int i = 0; i < count; i++) {

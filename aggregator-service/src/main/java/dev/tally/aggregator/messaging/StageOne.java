@@ -75,7 +75,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final PartialPacks packs;
 
     StageOne(ViewVersion version, EngineContext context) {
-        super(version, STAGE, 3, "tally.aggregator.events.skipped", context);
+        super(version, STAGE, 4, "tally.aggregator.events.skipped", context);
         this.config = context.config();
         this.registry = context.registry();
         this.topics = context.topics();
@@ -275,10 +275,13 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         }
     }
 
-    /** Format 2 had no pending flag on partials: everything was sent at every batch. */
+    /**
+     * Format 2 had no pending flag on partials: everything was sent at every batch. Up to format 3 a delta held the
+     * changed users' sessions, since format 4 what happened to the sessions.
+     */
     @Override
     boolean reads(int format) {
-        return format == 2 || format == 3;
+        return format >= 2 && format <= 4;
     }
 
     @Override
@@ -302,7 +305,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     void readDelta(State state, DataInputStream in, int format) throws IOException {
         state.windows.readChanges(in, format >= 3);
         if (in.readBoolean() && state.sessions != null) { // last in the delta: unread if no longer configured
-            state.sessions.readChanges(in);
+            state.sessions.readChanges(in, format >= 4);
         }
     }
 
