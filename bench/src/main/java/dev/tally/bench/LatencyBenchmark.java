@@ -114,7 +114,7 @@ public final class LatencyBenchmark {
     /** What the load and the probes saw. */
     record Measured(Latencies.Summary probes, long probesSent, long probesUnseen, long probeErrors,
                     double p90Ms, long loadEventsAccepted, long loadRequestsFailed, long loadSendsLate,
-                    Duration window) {
+                    Duration window, double[] ingestMs) {
         double eventsPerSecond() {
             return loadEventsAccepted / (window.toNanos() / 1e9);
         }
@@ -159,11 +159,12 @@ public final class LatencyBenchmark {
                     reference.p50Ms(), reference.p99Ms()));
 
             ServiceProcess ingest = start("ingest-service", stack, Map.of("TALLY_INGEST_KEYS", KEY), services);
-            start("aggregator-service", stack, Map.of(), services);
+            ServiceProcess aggregator = start("aggregator-service", stack, Map.of(), services);
             ServiceProcess view = start("view-service", stack, Map.of(), services);
 
             Measured measured = measure(ingest, view);
-            String markdown = report(reference, measured);
+            String markdown = report(reference, measured, stages(PromScrape.read(aggregator.url("/q/metrics")),
+                    PromScrape.read(view.url("/q/metrics"))));
             System.out.println();
             System.out.println(markdown);
             if (options.writeResults()) {
@@ -260,6 +261,8 @@ public final class LatencyBenchmark {
         private final String runId = UUID.randomUUID().toString().substring(0, 8);
         private final Latencies latencies = new Latencies();
         private final List<Long> probeNanos = new ArrayList<>();
+        /** Of each measured probe, the time until ingest accepted it (202). */
+        private final List<Long> ingestNanos = new ArrayList<>();
         private long loadStarted;
         private long measureStart;
         private long measureEnd;
@@ -359,11 +362,11 @@ public final class LatencyBenchmark {
                     probeOver();
                     return;
                 }
-                poll(page, date, sent);
+                poll(page, date, sent, System.nanoTime() - sent);
             });
         }
 
-        private void poll(String page, String date, long sent) {
+        private void poll(String page, String date, long sent, long accepted) {
             view.request(new RequestOptions().setMethod(HttpMethod.GET)
                             .setURI("/api/pages/" + page + "/summary?from=" + date + "&to=" + date))
                     .compose(request -> request.send().compose(response -> response.body()))
@@ -372,12 +375,13 @@ public final class LatencyBenchmark {
                         if (result.succeeded() && result.result().toString().contains("\"total_views\":1")) {
                             latencies.add(now - sent);
                             probeNanos.add(now - sent);
+                            ingestNanos.add(accepted);
                             probeOver();
                         } else if (now - sent > PROBE_TIMEOUT.toNanos()) {
                             probesUnseen++;
                             probeOver();
                         } else {
-                            vertx.setTimer(POLL.toMillis(), id -> poll(page, date, sent));
+                            vertx.setTimer(POLL.toMillis(), id -> poll(page, date, sent, accepted));
                         }
                     });
         }
@@ -389,12 +393,18 @@ public final class LatencyBenchmark {
 
         private void maybeDone() {
             if (loadOver && probesOut == 0 && !done.isDone()) {
-                long[] sorted = probeNanos.stream().mapToLong(Long::longValue).sorted().toArray();
-                double p90 = sorted.length == 0 ? Double.NaN
-                        : sorted[Math.max(0, (int) Math.ceil(0.9 * sorted.length) - 1)] / 1e6;
-                done.complete(new Measured(latencies.summary(), probesSent, probesUnseen, probeErrors, p90, accepted,
-                        failed, late, options.window()));
+                long[] ingested = ingestNanos.stream().mapToLong(Long::longValue).sorted().toArray();
+                done.complete(new Measured(latencies.summary(), probesSent, probesUnseen, probeErrors,
+                        percentileMs(probeNanos.stream().mapToLong(Long::longValue).sorted().toArray(), 0.9), accepted,
+                        failed, late, options.window(), new double[] {percentileMs(ingested, 0.5),
+                                percentileMs(ingested, 0.9), percentileMs(ingested, 0.99)}));
             }
+        }
+
+        /** The nearest-rank percentile {@code q} of sorted nanoseconds, in milliseconds. */
+        private static double percentileMs(long[] sorted, double q) {
+            return sorted.length == 0 ? Double.NaN
+                    : sorted[Math.max(0, (int) Math.ceil(q * sorted.length) - 1)] / 1e6;
         }
 
         private void send(String path, String body, java.util.function.IntConsumer answered) {
@@ -412,7 +422,35 @@ public final class LatencyBenchmark {
                 + "\",\"type\":\"view\",\"event_time\":\"" + time + "\"}";
     }
 
-    private String report(Reference reference, Measured measured) {
+    /**
+     * Where the time went, from the services' own metrics at the end of the run (Micrometer's percentiles, over its
+     * recent, decaying window): each stage's batch commit, and view-service's delay from a result's {@code
+     * emitted_at} (stage 2 made it) to its write.
+     */
+    static String stages(PromScrape aggregator, PromScrape view) {
+        StringBuilder text = new StringBuilder("On the way, from the services' metrics at the end of the run "
+                + "(Micrometer's percentiles over its recent window):");
+        for (String stage : List.of("stage1", "stage2")) {
+            text.append(String.format(" %s's batches p50 %.0f ms, p99 %.0f ms;", stage,
+                    quantileMs(aggregator, "tally_aggregator_batch_commit_seconds", stage, "0.5"),
+                    quantileMs(aggregator, "tally_aggregator_batch_commit_seconds", stage, "0.99")));
+        }
+        text.append(String.format(" from stage 2's result to view-service's write p50 %.0f ms, p90 %.0f ms, "
+                        + "p99 %.0f ms.",
+                quantileMs(view, "tally_view_results_delay_seconds", null, "0.5"),
+                quantileMs(view, "tally_view_results_delay_seconds", null, "0.9"),
+                quantileMs(view, "tally_view_results_delay_seconds", null, "0.99")));
+        return text.toString();
+    }
+
+    private static double quantileMs(PromScrape scrape, String name, String stage, String quantile) {
+        return scrape.all(name).stream()
+                .filter(s -> quantile.equals(s.labels().get("quantile"))
+                        && (stage == null || stage.equals(s.labels().get("stage"))))
+                .mapToDouble(s -> s.value() * 1000).max().orElse(Double.NaN);
+    }
+
+    private String report(Reference reference, Measured measured, String stages) {
         Latencies.Summary probes = measured.probes();
         String command = "bench/latency.sh " + options.flags();
         return String.format("""
@@ -439,6 +477,9 @@ public final class LatencyBenchmark {
                         Load during the measured %d s: %,d clicks accepted (%,.0f clicks/s), %d requests failed, \
                         %d sends skipped because %d requests were already in flight (the service was behind).
 
+                        Of the probes' latency, the part until ingest accepted the click (its `202`): p50 %.1f ms, \
+                        p90 %.1f ms, p99 %.1f ms. %s
+
                         EndToEndLatency's result: `%s`
 
                         Reproduce (from the checkout, a JDK on the PATH is all it needs):
@@ -454,6 +495,7 @@ public final class LatencyBenchmark {
                 probes.maxMs(), probes.count(), measured.probesUnseen(), PROBE_TIMEOUT.toSeconds(),
                 measured.probeErrors(), options.window().toSeconds(), measured.loadEventsAccepted(),
                 measured.eventsPerSecond(), measured.loadRequestsFailed(), measured.loadSendsLate(),
-                MAX_LOAD_IN_FLIGHT, reference.line(), command);
+                MAX_LOAD_IN_FLIGHT, measured.ingestMs()[0], measured.ingestMs()[1], measured.ingestMs()[2],
+                stages, reference.line(), command);
     }
 }

@@ -14,12 +14,15 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasSize;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** page-stats records on the real Kafka become rows of the summary endpoint, newest version winning. */
 @QuarkusTest
@@ -66,6 +69,12 @@ class PageSummaryResourceTest {
                 // no batch run covers November 2026 in this module's tests: the stream's windows, not final yet
                 .body("days.layer", contains("speed", "speed"))
                 .body("days.final", contains(false, false));
+        // how long results took from stage 2 to the table: timed for each result written
+        String metrics = given().when().get("/q/metrics").then().statusCode(200).extract().asString();
+        Matcher count = Pattern.compile("(?m)^tally_view_results_delay_seconds_count(?:\\{[^}]*})? (\\S+)$")
+                .matcher(metrics);
+        assertTrue(count.find() && Double.parseDouble(count.group(1)) >= 3,
+                "tally_view_results_delay_seconds_count counts the results written");
     }
 
     @Test

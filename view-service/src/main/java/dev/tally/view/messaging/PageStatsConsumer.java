@@ -7,6 +7,7 @@ import dev.tally.view.store.PageWindowRepository;
 import dev.tally.view.store.ServingVersions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps the serving table equal to the newest version of every page-stats key, per view version: the consumer
@@ -43,6 +45,7 @@ public class PageStatsConsumer {
     private final Counter stale;
     private final Counter retired;
     private final Counter unreadable;
+    private final Timer delay;
 
     @Inject
     public PageStatsConsumer(PageWindowRepository repository, ServingVersions serving, ObjectMapper json,
@@ -54,6 +57,9 @@ public class PageStatsConsumer {
         this.stale = registry.counter("tally.view.results.ignored", "reason", "not-newer");
         this.retired = registry.counter("tally.view.results.ignored", "reason", "retired-view-version");
         this.unreadable = registry.counter("tally.view.results.ignored", "reason", "unreadable");
+        this.delay = Timer.builder("tally.view.results.delay")
+                .description("From a result's emitted_at (stage 2 made it) until its batch was written here")
+                .publishPercentiles(0.5, 0.9, 0.99).register(registry);
     }
 
     @Incoming(PAGE_STATS)
@@ -97,6 +103,12 @@ public class PageStatsConsumer {
         return changed.invoke(rows -> {
             applied.increment(rows);
             stale.increment(read - rows);
+            long now = System.currentTimeMillis();
+            newest.values().forEach(results -> results.values().forEach(result -> {
+                if (result.emittedAt() != null) {
+                    delay.record(Math.max(0, now - result.emittedAt().toEpochMilli()), TimeUnit.MILLISECONDS);
+                }
+            }));
         }).replaceWithVoid();
     }
 }
