@@ -261,7 +261,7 @@ public final class LatencyBenchmark {
         private final String runId = UUID.randomUUID().toString().substring(0, 8);
         private final Latencies latencies = new Latencies();
         private final List<Long> probeNanos = new ArrayList<>();
-        /** Of each measured probe, the time until ingest accepted it (202). */
+        /** Of each probe that ingest accepted, the time until it did (its 202). */
         private final List<Long> ingestNanos = new ArrayList<>();
         private long loadStarted;
         private long measureStart;
@@ -362,11 +362,12 @@ public final class LatencyBenchmark {
                     probeOver();
                     return;
                 }
-                poll(page, date, sent, System.nanoTime() - sent);
+                ingestNanos.add(System.nanoTime() - sent);
+                poll(page, date, sent);
             });
         }
 
-        private void poll(String page, String date, long sent, long accepted) {
+        private void poll(String page, String date, long sent) {
             view.request(new RequestOptions().setMethod(HttpMethod.GET)
                             .setURI("/api/pages/" + page + "/summary?from=" + date + "&to=" + date))
                     .compose(request -> request.send().compose(response -> response.body()))
@@ -375,13 +376,12 @@ public final class LatencyBenchmark {
                         if (result.succeeded() && result.result().toString().contains("\"total_views\":1")) {
                             latencies.add(now - sent);
                             probeNanos.add(now - sent);
-                            ingestNanos.add(accepted);
                             probeOver();
                         } else if (now - sent > PROBE_TIMEOUT.toNanos()) {
                             probesUnseen++;
                             probeOver();
                         } else {
-                            vertx.setTimer(POLL.toMillis(), id -> poll(page, date, sent, accepted));
+                            vertx.setTimer(POLL.toMillis(), id -> poll(page, date, sent));
                         }
                     });
         }
@@ -425,7 +425,7 @@ public final class LatencyBenchmark {
     /**
      * Where the time went, from the services' own metrics at the end of the run (Micrometer's percentiles, over its
      * recent, decaying window): each stage's batch commit, and view-service's delay from a result's {@code
-     * emitted_at} (stage 2 made it) to its write.
+     * emitted_at} (stage 2 made it, before its commit and publish) to its write.
      */
     static String stages(PromScrape aggregator, PromScrape view) {
         StringBuilder text = new StringBuilder("On the way, from the services' metrics at the end of the run "

@@ -1,7 +1,7 @@
 package dev.tally.aggregator.domain;
 
-import dev.tally.contracts.json.IsoInstants;
 import dev.tally.contracts.ClickEvent;
+import dev.tally.contracts.json.IsoInstants;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -5,7 +5,9 @@ import dev.tally.contracts.ClickEvent;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -53,7 +55,7 @@ public final class PartialWindows {
         boolean changed;
         /** In {@link #unsaved}: changed since the last checkpoint. */
         boolean unsaved;
-        /** Closed and forgotten. */
+        /** Closed and forgotten, or replaced by a restore: out of the lists at the next clean-up. */
         boolean removed;
 
         Partial(int spec, String group, Window window, long closesAt, UniqueCounter users) {
@@ -66,47 +68,84 @@ public final class PartialWindows {
     }
 
     /**
-     * The open partials of one group, of every definition, found by a scan: a page has a few open windows per
-     * definition, and one lookup of the page serves all of an event's windows.
+     * The open partials of one group, of every definition: one lookup of the page serves all of an event's windows.
+     * A page has a few open windows per definition, found by a scan; a group with more (a sliding definition has
+     * one window per step of its size) also gets an index by definition and start.
      */
     private static final class Group {
+        /** Up to this many partials a scan finds them. */
+        static final int SCAN = 16;
         int[] specs = new int[8];
         long[] starts = new long[8];
         Partial[] partials = new Partial[8];
         int size;
+        /** Beyond {@link #SCAN} partials: position by definition and start. */
+        Map<Long, Integer>[] index;
 
-        Partial find(int spec, long start) {
+        int position(int spec, long start) {
+            if (index != null) {
+                Integer at = index[spec] == null ? null : index[spec].get(start);
+                return at == null ? -1 : at;
+            }
             for (int i = 0; i < size; i++) {
                 if (starts[i] == start && specs[i] == spec) {
-                    return partials[i];
+                    return i;
                 }
             }
-            return null;
+            return -1;
         }
 
-        void add(Partial partial, long start) {
+        Partial find(int spec, long start) {
+            int at = position(spec, start);
+            return at < 0 ? null : partials[at];
+        }
+
+        void add(Partial partial, long start, int definitions) {
             if (size == partials.length) {
-                specs = java.util.Arrays.copyOf(specs, size * 2);
-                starts = java.util.Arrays.copyOf(starts, size * 2);
-                partials = java.util.Arrays.copyOf(partials, size * 2);
+                specs = Arrays.copyOf(specs, size * 2);
+                starts = Arrays.copyOf(starts, size * 2);
+                partials = Arrays.copyOf(partials, size * 2);
             }
             specs[size] = partial.spec;
             starts[size] = start;
             partials[size] = partial;
             size++;
+            if (index != null) {
+                place(size - 1);
+            } else if (size > SCAN) {
+                reindex(definitions);
+            }
         }
 
         /** Replaces the partial of the same definition and window, or adds it; the one it replaced, or null. */
-        Partial put(Partial partial, long start) {
-            for (int i = 0; i < size; i++) {
-                if (starts[i] == start && specs[i] == partial.spec) {
-                    Partial old = partials[i];
-                    partials[i] = partial;
-                    return old;
+        Partial put(Partial partial, long start, int definitions) {
+            int at = position(partial.spec, start);
+            if (at >= 0) {
+                Partial old = partials[at];
+                partials[at] = partial;
+                return old;
+            }
+            add(partial, start, definitions);
+            return null;
+        }
+
+        /** After partials were taken out: the index again, if the group still needs one. */
+        @SuppressWarnings("unchecked")
+        void reindex(int definitions) {
+            index = null;
+            if (size > SCAN) {
+                index = new Map[definitions];
+                for (int i = 0; i < size; i++) {
+                    place(i);
                 }
             }
-            add(partial, start);
-            return null;
+        }
+
+        private void place(int at) {
+            if (index[specs[at]] == null) {
+                index[specs[at]] = new HashMap<>();
+            }
+            index[specs[at]].put(starts[at], at);
         }
     }
 
@@ -205,7 +244,7 @@ public final class PartialWindows {
                 Partial partial = lastFound.find(s, start);
                 if (partial == null) {
                     partial = new Partial(s, group, window(s, start), closesAt, new UniqueCounter(exactLimit));
-                    lastFound.add(partial, start);
+                    lastFound.add(partial, start, specs.size());
                     open++;
                     nextClose = Math.min(nextClose, closesAt);
                 }
@@ -306,7 +345,7 @@ public final class PartialWindows {
         }
         nextClose = Long.MAX_VALUE;
         boolean removedAny = false;
-        java.util.Iterator<Group> all = groups.values().iterator();
+        Iterator<Group> all = groups.values().iterator();
         while (all.hasNext()) {
             Group group = all.next();
             int kept = 0;
@@ -323,8 +362,11 @@ public final class PartialWindows {
                     group.partials[kept++] = partial;
                 }
             }
-            java.util.Arrays.fill(group.partials, kept, group.size, null);
-            group.size = kept;
+            Arrays.fill(group.partials, kept, group.size, null);
+            if (kept < group.size) {
+                group.size = kept;
+                group.reindex(specs.size());
+            }
             if (kept == 0) {
                 all.remove();
             }
@@ -391,7 +433,7 @@ public final class PartialWindows {
             if (partial == null) {
                 partial = new Partial(spec, group, window, window.end().toEpochMilli() + graceMillis[spec],
                         new UniqueCounter(exactLimit));
-                found.add(partial, start);
+                found.add(partial, start, specs.size());
                 open++;
             }
             partial.users.readChanges(in);
@@ -399,7 +441,7 @@ public final class PartialWindows {
         } else {
             partial = new Partial(spec, group, window, window.end().toEpochMilli() + graceMillis[spec],
                     UniqueCounter.readFrom(in, exactLimit));
-            Partial replaced = found.put(partial, start);
+            Partial replaced = found.put(partial, start, specs.size());
             if (replaced == null) {
                 open++;
             } else {

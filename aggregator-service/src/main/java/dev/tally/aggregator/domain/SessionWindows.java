@@ -45,7 +45,7 @@ public final class SessionWindows {
     private final List<Step> log = new ArrayList<>();
 
     /** An event added at {@code time} ({@code user} set), or a completion at the watermark {@code time}. */
-    private record Step(String user, Instant time, String page) {
+    private record Step(String user, long time, String page) {
     }
 
     public SessionWindows(WindowSpec spec) {
@@ -58,12 +58,13 @@ public final class SessionWindows {
 
     /** Adds an event, given the partition's watermark before it; the event back if it is late for its session. */
     public Optional<ClickEvent> add(ClickEvent event, Instant watermark) {
-        Instant time = event.eventTime();
+        // in milliseconds, as checkpoints keep the times and the windows count them: a restored session is the same
+        Instant time = Instant.ofEpochMilli(event.eventTime().toEpochMilli());
         if (watermark != null && !time.plus(gap).plus(grace).isAfter(watermark)) {
             return Optional.of(event);
         }
         extend(event.userId(), time, event.pageId());
-        log.add(new Step(event.userId(), time, event.pageId()));
+        log.add(new Step(event.userId(), time.toEpochMilli(), event.pageId()));
         return Optional.empty();
     }
 
@@ -131,7 +132,7 @@ public final class SessionWindows {
             }
         }
         if (!done.isEmpty()) {
-            log.add(new Step(null, watermark, null));
+            log.add(new Step(null, watermark.toEpochMilli(), null));
         }
         return done;
     }
@@ -178,8 +179,7 @@ public final class SessionWindows {
         out.writeInt(log.size());
         for (Step step : log) {
             out.writeBoolean(step.user() != null);
-            out.writeLong(step.time().getEpochSecond());
-            out.writeInt(step.time().getNano());
+            out.writeLong(step.time());
             if (step.user() != null) {
                 out.writeUTF(step.user());
                 out.writeUTF(step.page());
@@ -201,7 +201,7 @@ public final class SessionWindows {
             int steps = in.readInt();
             for (int i = 0; i < steps; i++) {
                 boolean added = in.readBoolean();
-                Instant time = Instant.ofEpochSecond(in.readLong(), in.readInt());
+                Instant time = Instant.ofEpochMilli(in.readLong());
                 if (added) {
                     String user = in.readUTF();
                     extend(user, time, in.readUTF());

@@ -78,7 +78,7 @@ public final class WindowTotals {
     private final Map<Key, Total> totals = new HashMap<>();
     /** Totals changed since the last drain, in the order they first changed. */
     private final List<Total> changed = new ArrayList<>();
-    /** Totals changed, and totals forgotten (none of them held any more), since the last checkpoint. */
+    /** Totals changed since the last checkpoint (those forgotten since are in {@link #removed}). */
     private final List<Total> unsaved = new ArrayList<>();
     private final Set<Key> removed = new java.util.HashSet<>();
     /**

@@ -188,4 +188,53 @@ class StageTest {
         assertEquals(List.of("cart", "home", "list"), a.pages());
         assertTrue(sessions.add(click("a", "late", 300), BASE.plusSeconds(800)).isPresent(), "late");
     }
+
+    @Test
+    void aSessionRestoredFromItsCheckpointDecidesAsTheLiveOneAtSubMillisecondTimes() throws java.io.IOException {
+        WindowSpec spec = WindowSpec.session("session", Duration.ofMinutes(30), Duration.ZERO);
+        SessionWindows live = new SessionWindows(spec);
+        Instant first = BASE.plusNanos(400_000); // 0.4 ms past the second
+        live.add(new ClickEvent("e1", "a", "home", "view", first, null, first, null, null), null);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        live.writeTo(new java.io.DataOutputStream(bytes));
+        SessionWindows restored = new SessionWindows(spec);
+        restored.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+        // 0.2 ms short of the gap after the first event at full precision, but not after its millisecond
+        Instant second = first.plus(Duration.ofMinutes(30)).minusNanos(200_000);
+        for (SessionWindows sessions : List.of(live, restored)) {
+            sessions.add(new ClickEvent("e2", "a", "cart", "view", second, null, second, null, null), null);
+        }
+        Instant later = BASE.plus(Duration.ofHours(2));
+        assertEquals(live.complete(later), restored.complete(later));
+    }
+
+    @Test
+    void aSlidingWindowCountsEachOfItsManyWindows() throws java.io.IOException {
+        // 60 windows per event: a page's partials outgrow the scan and are indexed
+        WindowSpec sliding = new WindowSpec("sliding", WindowSpec.Kind.SLIDING, Duration.ofMinutes(1),
+                Duration.ofSeconds(1), null, Duration.ofHours(1), WindowSpec.EmitPolicy.ON_UPDATE, null);
+        PartialWindows live = new PartialWindows(0, List.of(sliding), Duration.ZERO, 100);
+        java.util.Random random = new java.util.Random(3);
+        List<Integer> seconds = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            int at = random.nextInt(180);
+            seconds.add(at);
+            live.add(click("u" + random.nextInt(20), "home", at));
+        }
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        live.writeTo(new java.io.DataOutputStream(bytes));
+        PartialWindows restored = new PartialWindows(0, List.of(sliding), Duration.ZERO, 100);
+        restored.readFrom(new java.io.DataInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray())));
+        for (PartialWindows windows : List.of(live, restored)) {
+            List<PartialWindows.Update> updates = windows.flush();
+            long holding = java.util.stream.IntStream.range(-59, 180)
+                    .filter(from -> seconds.stream().anyMatch(s -> s >= from && s < from + 60)).count();
+            assertEquals(holding, updates.size(), "a window for each second that starts one holding an event");
+            for (PartialWindows.Update update : updates) {
+                long from = update.window().start().getEpochSecond() - BASE.getEpochSecond();
+                long expected = seconds.stream().filter(s -> s >= from && s < from + 60).count();
+                assertEquals(expected, update.views(), update.window().toString());
+            }
+        }
+    }
 }

@@ -11,14 +11,13 @@ import com.fasterxml.jackson.databind.ser.std.StdScalarSerializer;
 import com.fasterxml.jackson.datatype.jsr310.deser.InstantDeserializer;
 
 import java.io.IOException;
-import java.time.DateTimeException;
 import java.time.Instant;
 
 /**
  * Jackson reads and writes {@link Instant}s with {@link IsoInstants}: the same text as the Java time module's
  * ISO-8601 strings, without {@code DateTimeFormatter}. A service registers it after Quarkus registered the Java time
  * module (a module registered later takes precedence), with an {@code ObjectMapperCustomizer} of the lowest
- * priority. Numbers (epoch seconds) are still read as the Java time module reads them.
+ * priority. Any other text, and numbers (epoch seconds), are still read as the Java time module reads them.
  */
 public final class InstantsModule extends SimpleModule {
 
@@ -28,7 +27,10 @@ public final class InstantsModule extends SimpleModule {
         addSerializer(Instant.class, new Writer());
     }
 
-    /** Strings through {@link IsoInstants#parse}; anything else as Jackson's own deserializer reads it. */
+    /**
+     * Text in {@code Instant.toString()}'s form through {@link IsoInstants}; anything else (offsets, epoch numbers,
+     * empty text, errors) exactly as the Java time module's own deserializer reads it.
+     */
     static final class Reader extends StdScalarDeserializer<Instant> {
         Reader() {
             super(Instant.class);
@@ -37,12 +39,9 @@ public final class InstantsModule extends SimpleModule {
         @Override
         public Instant deserialize(JsonParser parser, DeserializationContext context) throws IOException {
             if (parser.currentToken() == JsonToken.VALUE_STRING) {
-                String text = parser.getText().trim();
-                try {
-                    return IsoInstants.parse(text);
-                } catch (DateTimeException e) {
-                    return (Instant) context.handleWeirdStringValue(Instant.class, text, "not an ISO-8601 instant: %s",
-                            e.getMessage());
+                Instant fast = IsoInstants.utc(parser.getText());
+                if (fast != null) {
+                    return fast;
                 }
             }
             return InstantDeserializer.INSTANT.deserialize(parser, context);

@@ -32,6 +32,22 @@ class InstantsModuleTest {
         assertEquals(click, FAST.readValue(offset, ClickEvent.class));
         String epoch = json.replace("\"2026-11-24T10:15:30.120Z\"", click.eventTime().getEpochSecond() + ".120");
         assertEquals(click, FAST.readValue(epoch, ClickEvent.class));
+        for (String other : new String[] {"yesterday", "", "1795428930", "2026-11-24T24:00:00Z"}) {
+            String text = json.replace("2026-11-24T10:15:30.120Z", other);
+            Object plain;
+            try {
+                plain = PLAIN.readValue(text, ClickEvent.class);
+            } catch (Exception e) {
+                plain = e.getClass();
+            }
+            Object fast;
+            try {
+                fast = FAST.readValue(text, ClickEvent.class);
+            } catch (Exception e) {
+                fast = e.getClass();
+            }
+            assertEquals(plain, fast, other);
+        }
         assertThrows(InvalidFormatException.class, () -> FAST.readValue(
                 json.replace("2026-11-24T10:15:30.120Z", "yesterday"), ClickEvent.class));
     }

@@ -58,7 +58,9 @@ public class PageStatsConsumer {
         this.retired = registry.counter("tally.view.results.ignored", "reason", "retired-view-version");
         this.unreadable = registry.counter("tally.view.results.ignored", "reason", "unreadable");
         this.delay = Timer.builder("tally.view.results.delay")
-                .description("From a result's emitted_at (stage 2 made it) until its batch was written here")
+                .description("From a result's emitted_at (stage 2 made it, before its commit and publish) until "
+                        + "the statement that applied it here ended; results read again after a restart count from "
+                        + "their first emitted_at")
                 .publishPercentiles(0.5, 0.9, 0.99).register(registry);
     }
 
