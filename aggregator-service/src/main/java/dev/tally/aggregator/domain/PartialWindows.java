@@ -74,7 +74,7 @@ public final class PartialWindows {
      */
     private static final class Group {
         /** Up to this many partials a scan finds them. */
-        static final int SCAN = 16;
+        static final int SCAN = 64;
         int[] specs = new int[8];
         long[] starts = new long[8];
         Partial[] partials = new Partial[8];
