@@ -46,6 +46,7 @@ public class PageStatsConsumer {
     private final Counter retired;
     private final Counter unreadable;
     private final Timer delay;
+    private final Timer write;
 
     @Inject
     public PageStatsConsumer(PageWindowRepository repository, ServingVersions serving, ObjectMapper json,
@@ -62,6 +63,9 @@ public class PageStatsConsumer {
                         + "the statement that applied it here ended; results read again after a restart count from "
                         + "their first emitted_at")
                 .publishPercentiles(0.5, 0.9, 0.99).register(registry);
+        this.write = Timer.builder("tally.view.results.write")
+                .description("How long the statements that write one poll's newest results took, retries included")
+                .publishPercentiles(0.5, 0.99).register(registry);
     }
 
     @Incoming(PAGE_STATS)
@@ -92,6 +96,7 @@ public class PageStatsConsumer {
             newest.computeIfAbsent(version, v -> new LinkedHashMap<>())
                     .merge(result.key(), result, (a, b) -> a.version() >= b.version() ? a : b);
         }
+        long started = System.nanoTime();
         Uni<Integer> changed = Uni.createFrom().item(0);
         for (Map.Entry<Integer, Map<String, WindowResult>> version : newest.entrySet()) {
             List<WindowResult> results = List.copyOf(version.getValue().values());
@@ -103,6 +108,9 @@ public class PageStatsConsumer {
         }
         int read = considered;
         return changed.invoke(rows -> {
+            if (!newest.isEmpty()) {
+                write.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+            }
             applied.increment(rows);
             stale.increment(read - rows);
             long now = System.currentTimeMillis();
