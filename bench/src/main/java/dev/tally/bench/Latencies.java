@@ -30,6 +30,13 @@ final class Latencies {
                 size == 0 ? Double.NaN : sorted[size - 1] / 1000.0);
     }
 
+    /** The nearest-rank percentile {@code p} (0 to 1) of what was recorded, in milliseconds; NaN if nothing was. */
+    double percentileMs(double p) {
+        long[] sorted = Arrays.copyOf(micros, size);
+        Arrays.sort(sorted);
+        return percentile(sorted, p);
+    }
+
     private static double percentile(long[] sorted, double p) {
         if (sorted.length == 0) {
             return Double.NaN;

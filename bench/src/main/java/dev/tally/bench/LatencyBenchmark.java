@@ -260,9 +260,8 @@ public final class LatencyBenchmark {
         private final Random random = new Random(42);
         private final String runId = UUID.randomUUID().toString().substring(0, 8);
         private final Latencies latencies = new Latencies();
-        private final List<Long> probeNanos = new ArrayList<>();
         /** Of each probe that ingest accepted, the time until it did (its 202). */
-        private final List<Long> ingestNanos = new ArrayList<>();
+        private final Latencies ingested = new Latencies();
         private long loadStarted;
         private long measureStart;
         private long measureEnd;
@@ -362,7 +361,7 @@ public final class LatencyBenchmark {
                     probeOver();
                     return;
                 }
-                ingestNanos.add(System.nanoTime() - sent);
+                ingested.add(System.nanoTime() - sent);
                 poll(page, date, sent);
             });
         }
@@ -375,7 +374,6 @@ public final class LatencyBenchmark {
                         long now = System.nanoTime();
                         if (result.succeeded() && result.result().toString().contains("\"total_views\":1")) {
                             latencies.add(now - sent);
-                            probeNanos.add(now - sent);
                             probeOver();
                         } else if (now - sent > PROBE_TIMEOUT.toNanos()) {
                             probesUnseen++;
@@ -393,18 +391,11 @@ public final class LatencyBenchmark {
 
         private void maybeDone() {
             if (loadOver && probesOut == 0 && !done.isDone()) {
-                long[] ingested = ingestNanos.stream().mapToLong(Long::longValue).sorted().toArray();
                 done.complete(new Measured(latencies.summary(), probesSent, probesUnseen, probeErrors,
-                        percentileMs(probeNanos.stream().mapToLong(Long::longValue).sorted().toArray(), 0.9), accepted,
-                        failed, late, options.window(), new double[] {percentileMs(ingested, 0.5),
-                                percentileMs(ingested, 0.9), percentileMs(ingested, 0.99)}));
+                        latencies.percentileMs(0.9), accepted, failed, late, options.window(),
+                        new double[] {ingested.percentileMs(0.5), ingested.percentileMs(0.9),
+                                ingested.percentileMs(0.99)}));
             }
-        }
-
-        /** The nearest-rank percentile {@code q} of sorted nanoseconds, in milliseconds. */
-        private static double percentileMs(long[] sorted, double q) {
-            return sorted.length == 0 ? Double.NaN
-                    : sorted[Math.max(0, (int) Math.ceil(q * sorted.length) - 1)] / 1e6;
         }
 
         private void send(String path, String body, java.util.function.IntConsumer answered) {
@@ -432,8 +423,8 @@ public final class LatencyBenchmark {
                 + "(Micrometer's percentiles over its recent window):");
         for (String stage : List.of("stage1", "stage2")) {
             text.append(String.format(" %s's batches p50 %.0f ms, p99 %.0f ms;", stage,
-                    quantileMs(aggregator, "tally_aggregator_batch_commit_seconds", stage, "0.5"),
-                    quantileMs(aggregator, "tally_aggregator_batch_commit_seconds", stage, "0.99")));
+                    quantileMs(aggregator, AggregatorBenchmark.COMMIT, stage, "0.5"),
+                    quantileMs(aggregator, AggregatorBenchmark.COMMIT, stage, "0.99")));
         }
         text.append(String.format(" from stage 2's result to view-service's write p50 %.0f ms, p90 %.0f ms, "
                         + "p99 %.0f ms, of which view-service's statements per poll p50 %.0f ms, p99 %.0f ms.",

@@ -131,22 +131,20 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         touched.keySet().forEach(partition -> fresh.get(partition).stream().map(Read::value)
                 .filter(e -> e != null).forEach(events::add));
         return repository.firstSeen(conn, version.number(), events).map(counts -> {
-            int unique = 0;
-            for (boolean count : counts) {
-                unique += count ? 1 : 0;
-            }
-            duplicates.increment(events.size() - unique);
-            counted.increment(unique);
             Map<Integer, Change> changes = new LinkedHashMap<>();
-            int[] at = {0};
-            touched.forEach((partition, state) -> {
+            int at = 0;
+            int unique = 0;
+            for (Map.Entry<Integer, State> entry : touched.entrySet()) {
+                int partition = entry.getKey();
+                State state = entry.getValue();
                 List<OutRecord> out = new ArrayList<>();
-                for (Read<ClickEvent> read : fresh.get(partition)) {
-                    if (read.value() != null && counts[at[0]++]) {
+                List<Read<ClickEvent>> reads = fresh.get(partition);
+                for (Read<ClickEvent> read : reads) {
+                    if (read.value() != null && counts[at++]) {
+                        unique++;
                         apply(state, read.value(), out);
                     }
                 }
-                List<Read<ClickEvent>> reads = fresh.get(partition);
                 // no records: a tick before the partition says it is idle, which sends what was held back
                 boolean tick = reads.isEmpty();
                 long covered = tick ? state.committedOffset : reads.get(reads.size() - 1).offset() + 1;
@@ -161,7 +159,9 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                     }
                 }
                 changes.put(partition, new Change(state.windows.watermark(), out));
-            });
+            }
+            duplicates.increment(events.size() - unique);
+            counted.increment(unique);
             return changes;
         });
     }

@@ -1,6 +1,7 @@
 package dev.tally.contracts.json;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 
 /**
@@ -120,23 +121,13 @@ public final class IsoInstants {
         int nanos = instant.getNano();
         int fraction = nanos == 0 ? 0 : nanos % 1_000_000 == 0 ? 3 : nanos % 1_000 == 0 ? 6 : 9;
         byte[] out = new byte[20 + (fraction == 0 ? 0 : fraction + 1)];
-        long day = Math.floorDiv(seconds, 86_400L);
         int secondOfDay = (int) Math.floorMod(seconds, 86_400L);
-        // the civil date of a day since the epoch (years 0 to 9999), the inverse of epochDay
-        long z = day + 719_468;
-        long era = Math.floorDiv(z, 146_097);
-        long dayOfEra = z - era * 146_097;
-        long yearOfEra = (dayOfEra - dayOfEra / 1_460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365;
-        long dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
-        long shiftedMonth = (5 * dayOfYear + 2) / 153;
-        int dayOfMonth = (int) (dayOfYear - (153 * shiftedMonth + 2) / 5 + 1);
-        int month = (int) (shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9);
-        int year = (int) (yearOfEra + era * 400 + (month <= 2 ? 1 : 0));
-        put(out, 0, year, 4);
+        LocalDate date = LocalDate.ofEpochDay(Math.floorDiv(seconds, 86_400L));
+        put(out, 0, date.getYear(), 4);
         out[4] = '-';
-        put(out, 5, month, 2);
+        put(out, 5, date.getMonthValue(), 2);
         out[7] = '-';
-        put(out, 8, dayOfMonth, 2);
+        put(out, 8, date.getDayOfMonth(), 2);
         out[10] = 'T';
         put(out, 11, secondOfDay / 3_600, 2);
         out[13] = ':';
