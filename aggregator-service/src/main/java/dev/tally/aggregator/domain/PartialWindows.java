@@ -381,7 +381,7 @@ public final class PartialWindows {
      * Writes what changed since the last checkpoint, for a delta: the watermark's event time, and each changed
      * partial's totals with the users it gained.
      */
-    public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+    public void writeChanges(java.io.DataOutput out) throws java.io.IOException {
         out.writeLong(maxEventTime);
         out.writeInt(unsaved.size());
         for (Partial partial : unsaved) {
@@ -391,7 +391,7 @@ public final class PartialWindows {
     }
 
     /** What a snapshot and a delta write alike of a partial, before its users. */
-    private void writeTotals(Partial partial, java.io.DataOutputStream out) throws java.io.IOException {
+    private void writeTotals(Partial partial, java.io.DataOutput out) throws java.io.IOException {
         out.writeUTF(partial.window.spec());
         out.writeUTF(partial.group);
         out.writeLong(partial.window.start().toEpochMilli());
@@ -491,7 +491,7 @@ public final class PartialWindows {
     }
 
     /** Writes the whole state, for a checkpoint. */
-    public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+    public void writeTo(java.io.DataOutput out) throws java.io.IOException {
         out.writeLong(maxEventTime);
         out.writeInt(open);
         for (Group group : groups.values()) {

@@ -138,7 +138,7 @@ public final class SessionWindows {
     }
 
     /** Writes the open sessions, for a checkpoint. */
-    public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+    public void writeTo(java.io.DataOutput out) throws java.io.IOException {
         out.writeInt(openSessions());
         for (Map.Entry<String, TreeMap<Instant, Open>> user : byUser.entrySet()) {
             for (Open open : user.getValue().values()) {
@@ -152,7 +152,7 @@ public final class SessionWindows {
         nextComplete = Math.min(nextComplete, open.end.toEpochMilli() + gap.toMillis() + grace.toMillis());
     }
 
-    private static void write(Open open, java.io.DataOutputStream out) throws java.io.IOException {
+    private static void write(Open open, java.io.DataOutput out) throws java.io.IOException {
         out.writeLong(open.start.toEpochMilli());
         out.writeLong(open.end.toEpochMilli());
         out.writeLong(open.events);
@@ -175,7 +175,7 @@ public final class SessionWindows {
     }
 
     /** Writes, for a delta, what happened since the last checkpoint (see {@link #log}). */
-    public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+    public void writeChanges(java.io.DataOutput out) throws java.io.IOException {
         out.writeInt(log.size());
         for (Step step : log) {
             out.writeBoolean(step.user() != null);

@@ -144,7 +144,7 @@ public final class UniqueCounter {
     }
 
     /** Writes the users added since the last checkpoint, for a delta. */
-    void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+    void writeChanges(java.io.DataOutput out) throws java.io.IOException {
         if (sketch == null) {
             out.writeInt(size - saved);
             for (int i = saved; i < size; i++) {
@@ -190,7 +190,7 @@ public final class UniqueCounter {
     }
 
     /** Writes the counter for a checkpoint: the exact set, or the sketch's compact bytes. */
-    void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+    void writeTo(java.io.DataOutput out) throws java.io.IOException {
         if (sketch == null) {
             out.writeBoolean(true);
             out.writeInt(size);

@@ -294,7 +294,7 @@ public final class WindowTotals {
     }
 
     /** Writes the whole state, for a checkpoint. */
-    public void writeTo(java.io.DataOutputStream out) throws java.io.IOException {
+    public void writeTo(java.io.DataOutput out) throws java.io.IOException {
         writeSources(out);
         out.writeInt(totals.size());
         for (Total total : totals.values()) {
@@ -302,7 +302,7 @@ public final class WindowTotals {
         }
     }
 
-    private void writeSources(java.io.DataOutputStream out) throws java.io.IOException {
+    private void writeSources(java.io.DataOutput out) throws java.io.IOException {
         out.writeInt(sources.size());
         for (Map.Entry<Integer, Progress> source : sources.entrySet()) {
             out.writeInt(source.getKey());
@@ -326,7 +326,7 @@ public final class WindowTotals {
         }
     }
 
-    private void writeTotal(Total total, java.io.DataOutputStream out) throws java.io.IOException {
+    private void writeTotal(Total total, java.io.DataOutput out) throws java.io.IOException {
         out.writeUTF(total.key.spec());
         out.writeUTF(total.key.pageId());
         out.writeLong(total.window.start().toEpochMilli());
@@ -390,7 +390,7 @@ public final class WindowTotals {
     }
 
     /** Writes, for a delta, the source partitions' progress, the totals changed and those forgotten. */
-    public void writeChanges(java.io.DataOutputStream out) throws java.io.IOException {
+    public void writeChanges(java.io.DataOutput out) throws java.io.IOException {
         writeSources(out);
         out.writeInt(unsaved.size());
         for (Total total : unsaved) {

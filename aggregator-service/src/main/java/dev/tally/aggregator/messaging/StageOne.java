@@ -20,7 +20,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import org.jboss.logging.Logger;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.DataOutput;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -266,7 +266,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     }
 
     @Override
-    void writeState(State state, DataOutputStream out) throws IOException {
+    void writeState(State state, DataOutput out) throws IOException {
         state.windows.writeTo(out);
         out.writeBoolean(state.sessions != null);
         if (state.sessions != null) {
@@ -292,7 +292,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     }
 
     @Override
-    void writeDelta(State state, DataOutputStream out) throws IOException {
+    void writeDelta(State state, DataOutput out) throws IOException {
         state.windows.writeChanges(out);
         out.writeBoolean(state.sessions != null);
         if (state.sessions != null) {

@@ -17,7 +17,7 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import org.jboss.logging.Logger;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import java.io.DataOutput;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -146,7 +146,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
     }
 
     @Override
-    void writeState(State state, DataOutputStream out) throws IOException {
+    void writeState(State state, DataOutput out) throws IOException {
         state.totals.writeTo(out);
     }
 
@@ -162,7 +162,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
     }
 
     @Override
-    void writeDelta(State state, DataOutputStream out) throws IOException {
+    void writeDelta(State state, DataOutput out) throws IOException {
         state.totals.writeChanges(out);
     }
 

@@ -1,11 +1,10 @@
 package dev.tally.aggregator.store;
 
+import dev.tally.aggregator.domain.StateOutput;
 import dev.tally.aggregator.store.StreamStateRepository.OutRecord;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -19,8 +18,7 @@ final class OutboxBatch {
 
     static byte[] encode(List<OutRecord> records) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream(records.size() * 256);
-            DataOutputStream out = new DataOutputStream(bytes);
+            StateOutput out = new StateOutput(records.size() * 256);
             out.writeInt(FORMAT);
             out.writeInt(records.size());
             for (OutRecord record : records) {
@@ -34,8 +32,7 @@ final class OutboxBatch {
                 out.writeInt(value.length);
                 out.write(value);
             }
-            out.flush();
-            return bytes.toByteArray();
+            return out.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

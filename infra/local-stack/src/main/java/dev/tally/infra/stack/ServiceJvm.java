@@ -9,10 +9,18 @@ import java.util.List;
  * 2 GiB and the parallel collector, which spends less CPU than G1 on that heap (its young collections pause for
  * about a tenth of a second, far below a batch's commit). With 1 GiB a backlog of 3,000,000 clicks over two hours
  * of 100,000 users and 1,000 pages ran out of heap. The other services hold little and get up to 512 MiB.
+ * <p>
+ * {@code TALLY_JVM_OPTIONS_<SERVICE>} (for example {@code TALLY_JVM_OPTIONS_AGGREGATOR_SERVICE}), when set, replaces
+ * a service's options: words separated by spaces.
  */
 public final class ServiceJvm {
 
     public static List<String> options(String service) {
+        String override = System.getenv("TALLY_JVM_OPTIONS_" + service.toUpperCase(java.util.Locale.ROOT)
+                .replace('-', '_'));
+        if (override != null && !override.isBlank()) {
+            return List.of(override.trim().split("\\s+"));
+        }
         return "aggregator-service".equals(service) ? List.of("-Xms2g", "-Xmx2g", "-XX:+UseParallelGC")
                 : List.of("-Xms64m", "-Xmx512m");
     }
