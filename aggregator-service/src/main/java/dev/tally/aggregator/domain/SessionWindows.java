@@ -2,16 +2,13 @@ package dev.tally.aggregator.domain;
 
 import dev.tally.contracts.ClickEvent;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
-import java.util.TreeSet;
+import java.util.PriorityQueue;
 
 /**
  * Session windows of the users of one partition of {@code clicks}: a user's events closer than {@code gap} to
@@ -25,18 +22,66 @@ public final class SessionWindows {
     public record Session(String userId, Instant start, Instant end, long events, List<String> pages) {
     }
 
+    /**
+     * An open session: times in epoch milliseconds, its distinct pages in the order they came (sorted when it
+     * completes), and the next session of the same user (a user has one or a few open at a time).
+     */
     private static final class Open {
-        Instant start;
-        Instant end;
+        final String user;
+        long start;
+        long end;
         long events;
-        final TreeSet<String> pages = new TreeSet<>();
+        String[] pages = new String[4];
+        int pageCount;
+        /** Beyond {@link #PAGE_SCAN} pages, for lookups. */
+        java.util.HashSet<String> pageIndex;
+        Open next;
+        /** The completion time it waits under in {@link #queue}: at most its real one (an extension moves that). */
+        long queuedAt;
+        /** Completed, or merged into another: skipped when it comes up in {@link #queue}. */
+        boolean closed;
+
+        Open(String user, long start, long end) {
+            this.user = user;
+            this.start = start;
+            this.end = end;
+        }
+
+        void addPage(String page) {
+            if (pageIndex != null) {
+                if (!pageIndex.add(page)) {
+                    return;
+                }
+            } else {
+                for (int i = 0; i < pageCount; i++) {
+                    if (pages[i].equals(page)) {
+                        return;
+                    }
+                }
+            }
+            if (pageCount == pages.length) {
+                pages = java.util.Arrays.copyOf(pages, pageCount * 2);
+            }
+            pages[pageCount++] = page;
+            if (pageIndex == null && pageCount > PAGE_SCAN) {
+                pageIndex = new java.util.HashSet<>(java.util.Arrays.asList(pages).subList(0, pageCount));
+            }
+        }
     }
 
-    private final Duration gap;
-    private final Duration grace;
-    private final Map<String, TreeMap<Instant, Open>> byUser = new HashMap<>();
-    /** No open session completes before this (epoch milliseconds; a lower bound). */
-    private long nextComplete = Long.MAX_VALUE;
+    /** Up to this many pages a session finds a page by scanning them. */
+    private static final int PAGE_SCAN = 16;
+
+    private final long gap;
+    private final long grace;
+    /** Each user's open sessions, as a chain. */
+    private final Map<String, Open> byUser = new HashMap<>();
+    /**
+     * Every open session once, by the time it completes at the earliest; an extended session moves on when it comes
+     * up too early. Completing is then proportional to what completes, not to the users with a session open.
+     */
+    private final PriorityQueue<Open> queue = new PriorityQueue<>((a, b) -> Long.compare(a.queuedAt, b.queuedAt));
+    private int openSessions;
     /**
      * What happened since the last checkpoint, in order: each event added (user, time, page) and each completion
      * that took sessions out (its watermark, no user). Replayed onto the checkpointed sessions it gives back these:
@@ -52,126 +97,148 @@ public final class SessionWindows {
         if (spec.kind() != WindowSpec.Kind.SESSION) {
             throw new IllegalArgumentException(spec.name() + " is not a session window");
         }
-        this.gap = spec.gap();
-        this.grace = spec.grace();
+        this.gap = spec.gap().toMillis();
+        this.grace = spec.grace().toMillis();
     }
 
     /** Adds an event, given the partition's watermark before it; the event back if it is late for its session. */
     public Optional<ClickEvent> add(ClickEvent event, Instant watermark) {
         // in milliseconds, as checkpoints keep the times and the windows count them: a restored session is the same
-        Instant time = Instant.ofEpochMilli(event.eventTime().toEpochMilli());
-        if (watermark != null && !time.plus(gap).plus(grace).isAfter(watermark)) {
+        long time = event.eventTime().toEpochMilli();
+        if (watermark != null && time + gap + grace <= watermark.toEpochMilli()) {
             return Optional.of(event);
         }
         extend(event.userId(), time, event.pageId());
-        log.add(new Step(event.userId(), time.toEpochMilli(), event.pageId()));
+        log.add(new Step(event.userId(), time, event.pageId()));
         return Optional.empty();
     }
 
     /** Adds an event that is not late to the user's sessions. */
-    private void extend(String user, Instant time, String page) {
-        TreeMap<Instant, Open> sessions = byUser.computeIfAbsent(user, u -> new TreeMap<>());
+    private void extend(String user, long time, String page) {
         // every open session within the gap of this event joins it: the event extends the first in place (the
         // common case, one session), and further ones, which it bridges, merge into the one with more pages
         Open merged = null;
-        Iterator<Map.Entry<Instant, Open>> candidates = sessions.headMap(time.plus(gap), false).entrySet()
-                .iterator();
-        while (candidates.hasNext()) {
-            Open open = candidates.next().getValue();
-            if (open.end.plus(gap).isAfter(time)) {
-                candidates.remove(); // keyed by its start, which may change: put back below
+        // an unlinked session keeps its next: the walk goes on past it
+        for (Open open = byUser.get(user); open != null; open = open.next) {
+            if (open.start < time + gap && open.end + gap > time) {
                 if (merged == null) {
                     merged = open;
                     continue;
                 }
-                Open into = open.pages.size() > merged.pages.size() ? open : merged;
+                Open into = open.pageCount > merged.pageCount ? open : merged;
                 Open from = into == open ? merged : open;
-                into.start = from.start.isBefore(into.start) ? from.start : into.start;
-                into.end = from.end.isAfter(into.end) ? from.end : into.end;
+                into.start = Math.min(into.start, from.start);
+                into.end = Math.max(into.end, from.end);
                 into.events += from.events;
-                into.pages.addAll(from.pages);
+                for (int i = 0; i < from.pageCount; i++) {
+                    into.addPage(from.pages[i]);
+                }
+                unlink(user, from);
+                from.closed = true;
+                openSessions--;
                 merged = into;
             }
         }
         if (merged == null) {
-            merged = new Open();
-            merged.start = time;
-            merged.end = time;
+            merged = new Open(user, time, time);
+            merged.next = byUser.put(user, merged);
+            merged.queuedAt = completesAt(merged);
+            queue.add(merged);
+            openSessions++;
         }
-        merged.start = time.isBefore(merged.start) ? time : merged.start;
-        merged.end = time.isAfter(merged.end) ? time : merged.end;
+        merged.start = Math.min(merged.start, time);
+        merged.end = Math.max(merged.end, time);
         merged.events++;
-        merged.pages.add(page);
-        sessions.put(merged.start, merged);
-        noteComplete(merged);
+        merged.addPage(page);
+    }
+
+    private void unlink(String user, Open gone) {
+        Open head = byUser.get(user);
+        if (head == gone) {
+            if (gone.next == null) {
+                byUser.remove(user);
+            } else {
+                byUser.put(user, gone.next);
+            }
+            return;
+        }
+        for (Open open = head; open != null; open = open.next) {
+            if (open.next == gone) {
+                open.next = gone.next;
+                return;
+            }
+        }
+    }
+
+    private long completesAt(Open open) {
+        return open.end + gap + grace;
     }
 
     /** Removes and returns the sessions the watermark has completed, oldest first per user. */
     public List<Session> complete(Instant watermark) {
         List<Session> done = new ArrayList<>();
-        if (watermark == null || watermark.toEpochMilli() < nextComplete) {
+        if (watermark == null) {
             return done;
         }
-        nextComplete = Long.MAX_VALUE;
-        Iterator<Map.Entry<String, TreeMap<Instant, Open>>> users = byUser.entrySet().iterator();
-        while (users.hasNext()) {
-            Map.Entry<String, TreeMap<Instant, Open>> user = users.next();
-            Iterator<Open> sessions = user.getValue().values().iterator();
-            while (sessions.hasNext()) {
-                Open open = sessions.next();
-                if (!open.end.plus(gap).plus(grace).isAfter(watermark)) {
-                    done.add(new Session(user.getKey(), open.start, open.end, open.events,
-                            List.copyOf(open.pages)));
-                    sessions.remove();
-                } else {
-                    noteComplete(open);
-                }
+        long now = watermark.toEpochMilli();
+        while (!queue.isEmpty() && queue.peek().queuedAt <= now) {
+            Open open = queue.poll();
+            if (open.closed) {
+                continue;
             }
-            if (user.getValue().isEmpty()) {
-                users.remove();
+            if (completesAt(open) > now) { // extended since it was queued
+                open.queuedAt = completesAt(open);
+                queue.add(open);
+                continue;
             }
+            unlink(open.user, open);
+            open.closed = true;
+            openSessions--;
+            String[] pages = java.util.Arrays.copyOf(open.pages, open.pageCount);
+            java.util.Arrays.sort(pages);
+            done.add(new Session(open.user, Instant.ofEpochMilli(open.start), Instant.ofEpochMilli(open.end),
+                    open.events, List.of(pages)));
         }
         if (!done.isEmpty()) {
-            log.add(new Step(null, watermark.toEpochMilli(), null));
+            done.sort(java.util.Comparator.comparing(Session::start));
+            log.add(new Step(null, now, null));
         }
         return done;
     }
 
     /** Writes the open sessions, for a checkpoint. */
     public void writeTo(java.io.DataOutput out) throws java.io.IOException {
-        out.writeInt(openSessions());
-        for (Map.Entry<String, TreeMap<Instant, Open>> user : byUser.entrySet()) {
-            for (Open open : user.getValue().values()) {
+        out.writeInt(openSessions);
+        for (Map.Entry<String, Open> user : byUser.entrySet()) {
+            for (Open open = user.getValue(); open != null; open = open.next) {
                 out.writeUTF(user.getKey());
                 write(open, out);
             }
         }
     }
 
-    private void noteComplete(Open open) {
-        nextComplete = Math.min(nextComplete, open.end.toEpochMilli() + gap.toMillis() + grace.toMillis());
-    }
-
     private static void write(Open open, java.io.DataOutput out) throws java.io.IOException {
-        out.writeLong(open.start.toEpochMilli());
-        out.writeLong(open.end.toEpochMilli());
+        out.writeLong(open.start);
+        out.writeLong(open.end);
         out.writeLong(open.events);
-        out.writeInt(open.pages.size());
-        for (String page : open.pages) {
-            out.writeUTF(page);
+        out.writeInt(open.pageCount);
+        for (int i = 0; i < open.pageCount; i++) {
+            out.writeUTF(open.pages[i]);
         }
     }
 
-    private static Open read(java.io.DataInputStream in) throws java.io.IOException {
-        Open open = new Open();
-        open.start = Instant.ofEpochMilli(in.readLong());
-        open.end = Instant.ofEpochMilli(in.readLong());
+    /** Reads a session written by {@link #write} and opens it. */
+    private void readOpen(String user, java.io.DataInputStream in) throws java.io.IOException {
+        Open open = new Open(user, in.readLong(), in.readLong());
         open.events = in.readLong();
         int pages = in.readInt();
         for (int j = 0; j < pages; j++) {
-            open.pages.add(in.readUTF());
+            open.addPage(in.readUTF());
         }
-        return open;
+        open.next = byUser.put(user, open);
+        open.queuedAt = completesAt(open);
+        queue.add(open);
+        openSessions++;
     }
 
     /** Writes, for a delta, what happened since the last checkpoint (see {@link #log}). */
@@ -201,12 +268,12 @@ public final class SessionWindows {
             int steps = in.readInt();
             for (int i = 0; i < steps; i++) {
                 boolean added = in.readBoolean();
-                Instant time = Instant.ofEpochMilli(in.readLong());
+                long time = in.readLong();
                 if (added) {
                     String user = in.readUTF();
                     extend(user, time, in.readUTF());
                 } else {
-                    complete(time);
+                    complete(Instant.ofEpochMilli(time));
                 }
             }
             log.clear();
@@ -215,17 +282,13 @@ public final class SessionWindows {
         int users = in.readInt();
         for (int i = 0; i < users; i++) {
             String user = in.readUTF();
-            int count = in.readInt();
-            TreeMap<Instant, Open> sessions = new TreeMap<>();
-            for (int j = 0; j < count; j++) {
-                Open open = read(in);
-                sessions.put(open.start, open);
-                noteComplete(open);
+            for (Open open = byUser.remove(user); open != null; open = open.next) {
+                open.closed = true;
+                openSessions--;
             }
-            if (sessions.isEmpty()) {
-                byUser.remove(user);
-            } else {
-                byUser.put(user, sessions);
+            int count = in.readInt();
+            for (int j = 0; j < count; j++) {
+                readOpen(user, in);
             }
         }
     }
@@ -238,19 +301,17 @@ public final class SessionWindows {
     /** Restores the open sessions written by {@link #writeTo}. */
     public void readFrom(java.io.DataInputStream in) throws java.io.IOException {
         byUser.clear();
+        queue.clear();
+        openSessions = 0;
         log.clear();
-        nextComplete = Long.MAX_VALUE;
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
-            String user = in.readUTF();
-            Open open = read(in);
-            noteComplete(open);
-            byUser.computeIfAbsent(user, u -> new TreeMap<>()).put(open.start, open);
+            readOpen(in.readUTF(), in);
         }
     }
 
     /** Sessions still open. */
     public int openSessions() {
-        return byUser.values().stream().mapToInt(Map::size).sum();
+        return openSessions;
     }
 }

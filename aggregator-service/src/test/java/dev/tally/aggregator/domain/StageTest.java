@@ -190,6 +190,31 @@ class StageTest {
     }
 
     @Test
+    void aSessionExtendedAfterItWasDueWaitsForItsNewEndAndKeepsEachPageOnce() {
+        SessionWindows sessions = new SessionWindows(WindowSpec.session("session", Duration.ofMinutes(5),
+                Duration.ZERO));
+        List<String> pages = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++) { // more pages than a session scans: they are indexed
+            String page = "page-" + (char) ('a' + i % 26) + i;
+            pages.add(page);
+            sessions.add(click("a", page, i), null);
+            sessions.add(click("a", page, i), null); // the same page again counts as an event, not a page
+        }
+        sessions.add(click("b", "home", 0), null);
+        // "a" was first due at 5 minutes after its first event; its last one moved that to 5 minutes after 39 s
+        List<SessionWindows.Session> first = sessions.complete(BASE.plusSeconds(300));
+        assertEquals(List.of("b"), first.stream().map(SessionWindows.Session::userId).toList());
+        assertEquals(1, sessions.openSessions());
+        assertEquals(List.of(), sessions.complete(BASE.plusSeconds(338)));
+        List<SessionWindows.Session> second = sessions.complete(BASE.plusSeconds(339));
+        assertEquals(1, second.size());
+        assertEquals(80, second.get(0).events());
+        assertEquals(pages.stream().sorted().toList(), second.get(0).pages());
+        assertEquals(BASE.plusSeconds(39), second.get(0).end());
+        assertEquals(0, sessions.openSessions());
+    }
+
+    @Test
     void aSessionRestoredFromItsCheckpointDecidesAsTheLiveOneAtSubMillisecondTimes() throws java.io.IOException {
         WindowSpec spec = WindowSpec.session("session", Duration.ofMinutes(30), Duration.ZERO);
         SessionWindows live = new SessionWindows(spec);
