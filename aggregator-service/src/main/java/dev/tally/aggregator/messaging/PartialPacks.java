@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import dev.tally.aggregator.domain.Interner;
 import dev.tally.aggregator.domain.PartialWindows;
 import dev.tally.aggregator.domain.Window;
 import dev.tally.aggregator.store.StreamStateRepository.OutRecord;
@@ -48,6 +49,8 @@ final class PartialPacks {
     }
 
     private final JsonFactory factory;
+    /** The page ids read, one copy each (see {@link Interner}); {@link #read} is called by one thread. */
+    private final Interner pages = new Interner(1_000_000);
 
     PartialPacks(JsonFactory factory) {
         this.factory = factory;
@@ -151,10 +154,10 @@ final class PartialPacks {
     }
 
     /** The partial at the parser, or null if its definition is not configured. */
-    private static PartialWindows.Update readPartial(JsonParser in, int partition, Function<String, String> specs)
+    private PartialWindows.Update readPartial(JsonParser in, int partition, Function<String, String> specs)
             throws IOException {
         String name = in.nextTextValue();
-        String page = in.nextTextValue();
+        String page = pages.intern(in.nextTextValue());
         long start = in.nextLongValue(0);
         long end = in.nextLongValue(0);
         long views = in.nextLongValue(0);

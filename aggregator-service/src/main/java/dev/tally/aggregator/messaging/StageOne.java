@@ -1,6 +1,7 @@
 package dev.tally.aggregator.messaging;
 
 import dev.tally.aggregator.AggregatorConfig;
+import dev.tally.aggregator.domain.Interner;
 import dev.tally.aggregator.domain.PartialWindows;
 import dev.tally.aggregator.domain.SessionWindows;
 import dev.tally.aggregator.domain.Window;
@@ -72,6 +73,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final Counter duplicates;
     private final Counter late;
     private final PartialPacks packs;
+    /** The users' and pages' ids as parsed, one copy each; only the consumer's thread parses. */
+    private final Interner ids = new Interner(4_000_000);
 
     StageOne(ViewVersion version, EngineContext context) {
         super(version, STAGE, 4, "tally.aggregator.events.skipped", context);
@@ -324,7 +327,9 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                     || event.eventTime() == null) {
                 throw new IllegalArgumentException("missing event_id, page_id, user_id or event_time");
             }
-            return event;
+            return new ClickEvent(event.eventId(), ids.intern(event.userId()), ids.intern(event.pageId()),
+                    event.type(), event.eventTime(), event.sentAt(), event.receivedAt(), event.value(),
+                    event.attrs());
         } catch (Exception e) {
             unreadable.increment();
             LOG.warnf("clicks partition %d offset %d is not a click event, skipped: %s", partition, offset,
