@@ -87,15 +87,19 @@ public class DerivedPublisher {
         }
     }
 
-    /** Sends the records and waits for Kafka's acknowledgements; the outbox rows are deleted afterwards. */
+    /**
+     * Sends the records and waits for Kafka's acknowledgements; the outbox rows are deleted afterwards, without
+     * waiting for that: the stage's next batch need not wait for a round trip to the database that changes nothing
+     * it reads (a row left by a crash or a failed delete is sent again, harmlessly, by {@link #sweep}).
+     */
     public Uni<Void> publish(List<OutRecord> records) {
         if (records.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return send(records).call(() -> repository.published(records)
-                .onFailure().invoke(e -> LOG.warnf("deleting published outbox rows failed (they will be sent "
-                        + "again, harmlessly): %s", e.toString()))
-                .onFailure().recoverWithNull());
+        return send(records).invoke(() -> repository.published(records).subscribe().with(
+                deleted -> { },
+                e -> LOG.warnf("deleting published outbox rows failed (they will be sent again, harmlessly): %s",
+                        e.toString())));
     }
 
     /**

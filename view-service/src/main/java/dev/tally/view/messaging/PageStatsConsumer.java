@@ -11,49 +11,84 @@ import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.annotation.PreDestroy;
+import jakarta.enterprise.event.Observes;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
-import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Properties;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Keeps the serving table equal to the newest version of every page-stats key, per view version: the consumer
  * subscribes to {@code page-stats} of every view version ({@code page-stats}, {@code page-stats.v2}, ...), so that a
  * replay's rows are there before readers switch to it (see {@link ServingVersions}); records of a version older
- * than the serving one are skipped. Records come in batches (what one poll returned); of each key only the newest
- * version is written, all in one statement per view version that changes a row only if its version is older. A
- * record that cannot be read is logged and skipped; a database failure is retried with backoff, holding
- * consumption back.
+ * than the serving one are skipped. A record that cannot be read is logged and skipped; a database failure is
+ * retried with backoff, holding consumption back.
+ * <p>
+ * A plain Kafka consumer on a thread of its own: while one write is in flight, it goes on polling and keeps, of each
+ * key, only the newest version read; when the write is done, everything read meanwhile goes out as the next write
+ * (one statement per view version that changes a row only if its version is older), and the offsets it covers are
+ * committed. So a write takes whatever came during the last one: under load the writes grow and the repeats of a
+ * key (stage 2 sends a day window again at every batch) collapse, instead of queueing behind one another as the
+ * small batches of each poll did. What waits is bounded ({@link #MAX_PENDING_KEYS}): beyond it the loop waits for
+ * the write in flight. Applying is idempotent (by version), so Kafka's committed offsets suffice; they also tell
+ * {@link ServingVersions} when a replay's results are all applied.
  */
 @ApplicationScoped
 public class PageStatsConsumer {
     private static final Logger LOG = Logger.getLogger(PageStatsConsumer.class);
-    /** Channel of the {@code page-stats} topics (a pattern subscription). */
-    public static final String PAGE_STATS = "page-stats";
+    /** The topics of every view version's page-stats. */
+    public static final Pattern TOPICS = Pattern.compile("page-stats(\\.v[0-9]+)?");
+    /** The consumer group; its committed offsets say what is applied. */
+    public static final String GROUP = "tally-view";
+    /** Keys that may wait for the write in flight before the loop stops polling. */
+    static final int MAX_PENDING_KEYS = 50_000;
+    private static final Duration IDLE_POLL = Duration.ofMillis(200);
+    private static final Duration BUSY_POLL = Duration.ofMillis(5);
 
     private final PageWindowRepository repository;
     private final ServingVersions serving;
     private final ObjectMapper json;
+    private final String bootstrapServers;
     private final Counter applied;
     private final Counter stale;
     private final Counter retired;
     private final Counter unreadable;
     private final Timer delay;
     private final Timer write;
+    private volatile boolean running = true;
+    private volatile long lastPollMillis;
+    private Thread thread;
+    private KafkaConsumer<String, String> consumer;
 
     @Inject
     public PageStatsConsumer(PageWindowRepository repository, ServingVersions serving, ObjectMapper json,
-                             MeterRegistry registry) {
+                             MeterRegistry registry,
+                             @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers) {
         this.repository = repository;
         this.serving = serving;
         this.json = json;
+        this.bootstrapServers = bootstrapServers;
         this.applied = registry.counter("tally.view.results.applied");
         this.stale = registry.counter("tally.view.results.ignored", "reason", "not-newer");
         this.retired = registry.counter("tally.view.results.ignored", "reason", "retired-view-version");
@@ -64,41 +99,182 @@ public class PageStatsConsumer {
                         + "their first emitted_at")
                 .publishPercentiles(0.5, 0.9, 0.99).register(registry);
         this.write = Timer.builder("tally.view.results.write")
-                .description("How long the statements that write one poll's newest results took, retries included")
+                .description("How long the statements that write what was read during the last write took, "
+                        + "retries included")
                 .publishPercentiles(0.5, 0.99).register(registry);
     }
 
-    @Incoming(PAGE_STATS)
-    public Uni<Void> consume(ConsumerRecords<String, String> records) {
-        Map<Integer, Map<String, WindowResult>> newest = new TreeMap<>();
-        int current = serving.current();
-        int considered = 0;
-        for (ConsumerRecord<String, String> record : records) {
-            int version = ViewVersions.versionOf(record.topic());
-            if (version < current) {
-                retired.increment();
-                continue;
-            }
-            WindowResult result;
+    void start(@Observes StartupEvent started) {
+        Properties config = new Properties();
+        config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ConsumerConfig.GROUP_ID_CONFIG, GROUP);
+        config.put(ConsumerConfig.CLIENT_ID_CONFIG, GROUP + "-" + ProcessHandle.current().pid());
+        config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        config.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5_000);
+        // a replay's new topic is seen within seconds
+        config.put(ConsumerConfig.METADATA_MAX_AGE_CONFIG, 2_000);
+        // a consumer killed without leaving the group is noticed within 10 s, so its partitions move on quickly
+        config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
+        config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
+        consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+        thread = new Thread(this::run, "tally-view-page-stats");
+        thread.setDaemon(true);
+        thread.start();
+    }
+
+    @PreDestroy
+    void stop() {
+        running = false;
+        if (consumer != null) {
+            consumer.wakeup();
             try {
-                result = json.readValue(record.value(), WindowResult.class);
-            } catch (Exception e) {
-                unreadable.increment();
-                LOG.warnf("a %s record is not a window result, skipped: %s", record.topic(), e.getMessage());
-                continue;
+                thread.join(Duration.ofSeconds(30).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-            if (result.pageId() == null || result.window() == null) {
-                unreadable.increment();
-                LOG.warnf("a %s record without page_id or window, skipped: %s", record.topic(), record.value());
-                continue;
-            }
-            considered++;
-            newest.computeIfAbsent(version, v -> new LinkedHashMap<>())
-                    .merge(result.key(), result, (a, b) -> a.version() >= b.version() ? a : b);
         }
+    }
+
+    /** Whether the loop is polling: it did within the last 30 s (a write waiting for the database holds it). */
+    public boolean polling() {
+        return thread != null && thread.isAlive() && System.currentTimeMillis() - lastPollMillis < 30_000;
+    }
+
+    /** What was read and not written yet: the newest result of each key per view version, and the offsets. */
+    private final class Pending {
+        final Map<Integer, Map<String, WindowResult>> newest = new TreeMap<>();
+        final Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+        int considered;
+        int keys;
+
+        boolean isEmpty() {
+            return offsets.isEmpty();
+        }
+
+        void add(ConsumerRecords<String, String> records) {
+            int current = serving.current();
+            for (ConsumerRecord<String, String> record : records) {
+                offsets.put(new TopicPartition(record.topic(), record.partition()),
+                        new OffsetAndMetadata(record.offset() + 1));
+                int version = ViewVersions.versionOf(record.topic());
+                if (version < current) {
+                    retired.increment();
+                    continue;
+                }
+                WindowResult result;
+                try {
+                    result = json.readValue(record.value(), WindowResult.class);
+                } catch (Exception e) {
+                    unreadable.increment();
+                    LOG.warnf("a %s record is not a window result, skipped: %s", record.topic(), e.getMessage());
+                    continue;
+                }
+                if (result.pageId() == null || result.window() == null) {
+                    unreadable.increment();
+                    LOG.warnf("a %s record without page_id or window, skipped: %s", record.topic(), record.value());
+                    continue;
+                }
+                considered++;
+                Map<String, WindowResult> byKey = newest.computeIfAbsent(version, v -> new LinkedHashMap<>());
+                WindowResult before = byKey.putIfAbsent(result.key(), result);
+                if (before == null) {
+                    keys++;
+                } else if (result.version() > before.version()) {
+                    byKey.put(result.key(), result);
+                }
+            }
+        }
+    }
+
+    private Pending pending = new Pending();
+    /** The write in flight and the offsets it covers, or null. */
+    private CompletableFuture<Void> inFlight;
+    private Map<TopicPartition, OffsetAndMetadata> inFlightOffsets;
+
+    private void run() {
+        try {
+            consumer.subscribe(TOPICS, new Flush());
+            while (running) {
+                try {
+                    ConsumerRecords<String, String> records = consumer.poll(inFlight != null ? BUSY_POLL : IDLE_POLL);
+                    lastPollMillis = System.currentTimeMillis();
+                    if (!records.isEmpty()) {
+                        pending.add(records);
+                    }
+                    if (inFlight != null && (inFlight.isDone() || pending.keys >= MAX_PENDING_KEYS)) {
+                        finishInFlight();
+                    }
+                    if (inFlight == null && !pending.isEmpty()) {
+                        Pending next = pending;
+                        pending = new Pending();
+                        inFlightOffsets = next.offsets;
+                        inFlight = write(next).subscribeAsCompletionStage();
+                    }
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (RuntimeException e) {
+                    // a commit or poll failed (the broker is away): read again from what is committed
+                    LOG.warnf("reading page-stats failed, reading again from the committed offsets in 1 s: %s",
+                            e.toString());
+                    inFlight = null;
+                    pending = new Pending();
+                    consumer.unsubscribe();
+                    Thread.sleep(1_000);
+                    consumer.subscribe(TOPICS, new Flush());
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            try {
+                flush();
+            } catch (RuntimeException e) {
+                LOG.debugf("writing what was read before closing failed: %s", e.toString());
+            }
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Waits for the write in flight, then commits the offsets it covers. */
+    private void finishInFlight() {
+        inFlight.join();
+        inFlight = null;
+        consumer.commitSync(inFlightOffsets);
+        inFlightOffsets = null;
+    }
+
+    /** Writes and commits everything read so far. */
+    private void flush() {
+        if (inFlight != null) {
+            finishInFlight();
+        }
+        if (!pending.isEmpty()) {
+            Pending last = pending;
+            pending = new Pending();
+            write(last).await().indefinitely();
+            consumer.commitSync(last.offsets);
+        }
+    }
+
+    /** Before partitions move to another member: what was read of them is written and committed here. */
+    private final class Flush implements ConsumerRebalanceListener {
+        @Override
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            flush();
+        }
+
+        @Override
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        }
+    }
+
+    private Uni<Void> write(Pending batch) {
         long started = System.nanoTime();
         Uni<Integer> changed = Uni.createFrom().item(0);
-        for (Map.Entry<Integer, Map<String, WindowResult>> version : newest.entrySet()) {
+        for (Map.Entry<Integer, Map<String, WindowResult>> version : batch.newest.entrySet()) {
             List<WindowResult> results = List.copyOf(version.getValue().values());
             changed = changed.flatMap(before -> repository.applyIfNewer(version.getKey(), results)
                     .onFailure().invoke(e -> LOG.warnf("applying %d page-stats records of view version %d failed, "
@@ -106,15 +282,14 @@ public class PageStatsConsumer {
                     .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely()
                     .map(rows -> before + rows));
         }
-        int read = considered;
         return changed.invoke(rows -> {
-            if (!newest.isEmpty()) {
+            if (!batch.newest.isEmpty()) {
                 write.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
             }
             applied.increment(rows);
-            stale.increment(read - rows);
+            stale.increment(batch.considered - rows);
             long now = System.currentTimeMillis();
-            newest.values().forEach(results -> results.values().forEach(result -> {
+            batch.newest.values().forEach(results -> results.values().forEach(result -> {
                 if (result.emittedAt() != null) {
                     delay.record(Math.max(0, now - result.emittedAt().toEpochMilli()), TimeUnit.MILLISECONDS);
                 }

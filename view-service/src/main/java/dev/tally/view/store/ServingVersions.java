@@ -21,7 +21,6 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 import java.io.IOException;
@@ -69,8 +68,8 @@ public class ServingVersions {
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
-    @ConfigProperty(name = "mp.messaging.incoming.page-stats.group.id")
-    String pageStatsGroup;
+    /** The page-stats consumer's group: its committed offsets say what is applied. */
+    private final String pageStatsGroup = dev.tally.view.messaging.PageStatsConsumer.GROUP;
 
     private final AtomicInteger serving = new AtomicInteger(ViewVersions.FIRST);
     private volatile Admin admin;
