@@ -58,7 +58,8 @@ public final class LatencyBenchmark {
                 usage: bench/latency.sh [flags]
                   --rate N        clicks per second sent to ingest (default 10000)
                   --batch N       clicks per POST /events/batch request (default 100)
-                  --warmup S      seconds of load before probes count (default 20)
+                  --warmup S      seconds of load before probes count (default 60: for about the first 40 s
+                                  the services' JITs compile and stage 1's batches are ten times larger)
                   --seconds S     seconds of load during which probes count (default 60)
                   --probes N      probes per second (default 5)
                   --partitions N  partitions of clicks (default 8)
@@ -91,7 +92,7 @@ public final class LatencyBenchmark {
         private static final class Parsed {
             int rate = 10_000;
             int batch = 100;
-            long warmup = 20;
+            long warmup = 60;
             long seconds = 60;
             int probes = 5;
             int partitions = 8;
@@ -467,7 +468,7 @@ public final class LatencyBenchmark {
                         | max ms | %.1f | — | |
                         | samples | %,d probes (%d never seen within %d s, %d not accepted) | 10,000 records | |
 
-                        Load during the measured %d s: %,d clicks accepted (%,.0f clicks/s), %d requests failed, \
+                        Load during the measured %d s, after %d s of the same load as a warm-up: %,d clicks accepted (%,.0f clicks/s), %d requests failed, \
                         %d sends skipped because %d requests were already in flight (the service was behind).
 
                         Of the probes' latency, the part until ingest accepted the click (its `202`): p50 %.1f ms, \
@@ -486,7 +487,8 @@ public final class LatencyBenchmark {
                 probes.p50Ms(), reference.p50Ms(), measured.p90Ms(), probes.p99Ms(), reference.p99Ms(),
                 probes.count() > 0 && probes.p99Ms() < 500 && measured.probesUnseen() == 0 ? "met" : "missed",
                 probes.maxMs(), probes.count(), measured.probesUnseen(), PROBE_TIMEOUT.toSeconds(),
-                measured.probeErrors(), options.window().toSeconds(), measured.loadEventsAccepted(),
+                measured.probeErrors(), options.window().toSeconds(), options.warmup().toSeconds(),
+                measured.loadEventsAccepted(),
                 measured.eventsPerSecond(), measured.loadRequestsFailed(), measured.loadSendsLate(),
                 MAX_LOAD_IN_FLIGHT, measured.ingestMs()[0], measured.ingestMs()[1], measured.ingestMs()[2],
                 stages, reference.line(), command);
