@@ -39,8 +39,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>
  * Checkpoints are incremental: a batch commits only what it changed (a delta), and a full snapshot replaces the
  * deltas once they add up to more than {@link #SNAPSHOT_FACTOR} times the last snapshot (or to
- * {@link #MIN_DELTA_BYTES}, or {@link #MAX_DELTAS} of them). What a batch writes is therefore proportional to what
- * it changed, and a restore reads at most about three times the size of the state.
+ * {@link #MIN_DELTA_BYTES}, or {@link #MAX_DELTAS} of them; a batch takes at most one such snapshot, unless one
+ * is overdue at twice that). What a batch writes is therefore proportional to what it changed, and a restore reads at
+ * most about five times the size of the state, three in the common case.
  *
  * @param <S> a partition's state
  * @param <R> a record of the input topic, parsed
@@ -55,7 +56,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * snapshot comes half as often, and a restore reads at most three times the state instead of twice.
      */
     static final int SNAPSHOT_FACTOR = 2;
-    /** At most this many deltas follow a snapshot. */
+    /** About this many deltas follow a snapshot at most (see {@link #snapshotDue}). */
     static final int MAX_DELTAS = 512;
 
     /**
@@ -369,14 +370,20 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                         phases[1] = System.nanoTime();
                         changes.putAll(result);
                         List<PartitionCommit> commits = new ArrayList<>();
-                        result.forEach((partition, change) -> {
+                        boolean snapshotTaken = false;
+                        for (Map.Entry<Integer, Change> entry : result.entrySet()) {
+                            int partition = entry.getKey();
+                            Change change = entry.getValue();
                             S state = touched.get(partition);
-                            boolean full = !state.snapshotStored || state.deltas >= MAX_DELTAS
-                                    || state.deltaBytes >= Math.max(SNAPSHOT_FACTOR * state.snapshotBytes, MIN_DELTA_BYTES);
+                            int due = snapshotDue(state);
+                            // partitions grow alike and fall due together: one due snapshot per batch, unless
+                            // overdue, spreads them over batches instead of stalling one batch with all of them
+                            boolean full = !state.snapshotStored || due == 2 || (due == 1 && !snapshotTaken);
+                            snapshotTaken |= full && state.snapshotStored;
                             commits.add(new PartitionCommit(partition, state.committedOffset,
                                     nextOffsets.get(partition), full ? snapshot(state) : delta(state), full,
                                     change.watermark(), change.records()));
-                        });
+                        }
                         checkpoints.addAll(commits);
                         phases[2] = System.nanoTime();
                         return commits;
@@ -403,6 +410,19 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     return publishCommitted(records, changes).invoke(() -> logPhases(started, phases, fresh,
                             records.size()));
                 });
+    }
+
+    /**
+     * 0 if the partition's deltas may go on, 1 if a snapshot should replace them (they add up to
+     * {@link #SNAPSHOT_FACTOR} times the snapshot, or {@link #MIN_DELTA_BYTES}, or number {@link #MAX_DELTAS}), 2 if
+     * it is overdue (twice that).
+     */
+    static int snapshotDue(PartitionState state) {
+        long bytesLimit = Math.max(SNAPSHOT_FACTOR * state.snapshotBytes, MIN_DELTA_BYTES);
+        if (state.deltas >= 2 * MAX_DELTAS || state.deltaBytes >= 2 * bytesLimit) {
+            return 2;
+        }
+        return state.deltas >= MAX_DELTAS || state.deltaBytes >= bytesLimit ? 1 : 0;
     }
 
     private void logPhases(long started, long[] phases, Map<Integer, List<Read<R>>> fresh, int published) {

@@ -1,0 +1,37 @@
+package dev.tally.aggregator.messaging;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** When a partition's deltas give way to a snapshot: due, and overdue at twice the bound. */
+class SnapshotDueTest {
+
+    private static CheckpointedStage.PartitionState state(long snapshotBytes, long deltaBytes, int deltas) {
+        CheckpointedStage.PartitionState state = new CheckpointedStage.PartitionState() {
+        };
+        state.snapshotStored = true;
+        state.snapshotBytes = snapshotBytes;
+        state.deltaBytes = deltaBytes;
+        state.deltas = deltas;
+        return state;
+    }
+
+    @Test
+    void deltasGoOnUntilTheyAddUpToTwiceTheSnapshotThenOverdueAtFourTimes() {
+        long snapshot = 10 << 20;
+        assertEquals(0, CheckpointedStage.snapshotDue(state(snapshot, 2 * snapshot - 1, 10)));
+        assertEquals(1, CheckpointedStage.snapshotDue(state(snapshot, 2 * snapshot, 10)));
+        assertEquals(1, CheckpointedStage.snapshotDue(state(snapshot, 4 * snapshot - 1, 10)));
+        assertEquals(2, CheckpointedStage.snapshotDue(state(snapshot, 4 * snapshot, 10)));
+    }
+
+    @Test
+    void aSmallStateWaitsForTheMinimumOfDeltasOrTheirNumber() {
+        long min = CheckpointedStage.MIN_DELTA_BYTES;
+        assertEquals(0, CheckpointedStage.snapshotDue(state(100, min - 1, 10)));
+        assertEquals(1, CheckpointedStage.snapshotDue(state(100, min, 10)));
+        assertEquals(1, CheckpointedStage.snapshotDue(state(100, 10, CheckpointedStage.MAX_DELTAS)));
+        assertEquals(2, CheckpointedStage.snapshotDue(state(100, 10, 2 * CheckpointedStage.MAX_DELTAS)));
+    }
+}
