@@ -428,7 +428,7 @@ public final class LatencyBenchmark {
                     quantileMs(aggregator, AggregatorBenchmark.COMMIT, stage, "0.99")));
         }
         text.append(String.format(" from stage 2's result to view-service's write p50 %.0f ms, p90 %.0f ms, "
-                        + "p99 %.0f ms, of which view-service's statements per poll p50 %.0f ms, p99 %.0f ms.",
+                        + "p99 %.0f ms, of which view-service's statements per write p50 %.0f ms, p99 %.0f ms.",
                 quantileMs(view, "tally_view_results_delay_seconds", null, "0.5"),
                 quantileMs(view, "tally_view_results_delay_seconds", null, "0.9"),
                 quantileMs(view, "tally_view_results_delay_seconds", null, "0.99"),

@@ -40,8 +40,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * Checkpoints are incremental: a batch commits only what it changed (a delta), and a full snapshot replaces the
  * deltas once they add up to more than {@link #SNAPSHOT_FACTOR} times the last snapshot (or to
  * {@link #MIN_DELTA_BYTES}, or {@link #MAX_DELTAS} of them; a batch takes at most one such snapshot, unless one
- * is overdue at twice that). What a batch writes is therefore proportional to what it changed, and a restore reads at
- * most about five times the size of the state, three in the common case.
+ * is overdue at half as much again). What a batch writes is therefore proportional to what it changed, and a restore
+ * reads at most about four times the size of the state, three in the common case.
  *
  * @param <S> a partition's state
  * @param <R> a record of the input topic, parsed
@@ -53,7 +53,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     /**
      * Deltas may add up to this many times the last snapshot. Encoding a snapshot walks the whole state (every user
      * of every open window), a sixth of the service's CPU in the aggregator benchmark with a factor of 1; with 2 a
-     * snapshot comes half as often, and a restore reads at most three times the state instead of twice.
+     * snapshot comes half as often, and a restore reads about three times the state instead of twice (see
+     * {@link #snapshotDue} for the most).
      */
     static final int SNAPSHOT_FACTOR = 2;
     /** About this many deltas follow a snapshot at most (see {@link #snapshotDue}). */
@@ -253,7 +254,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * committed here after its next owner restored it.
      */
     synchronized java.util.concurrent.CompletableFuture<?> queued() {
-        return last;
+        // and the deletes of published outbox rows: a next owner would otherwise publish them again
+        return last.thenCompose(done -> publisher.deletes());
     }
 
     /** Applies a batch and commits it; completes once it is committed and published. */
@@ -419,7 +421,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      */
     static int snapshotDue(PartitionState state) {
         long bytesLimit = Math.max(SNAPSHOT_FACTOR * state.snapshotBytes, MIN_DELTA_BYTES);
-        if (state.deltas >= 2 * MAX_DELTAS || state.deltaBytes >= 2 * bytesLimit) {
+        if (state.deltas >= MAX_DELTAS * 3 / 2 || state.deltaBytes >= bytesLimit * 3 / 2) {
             return 2;
         }
         return state.deltas >= MAX_DELTAS || state.deltaBytes >= bytesLimit ? 1 : 0;
@@ -438,8 +440,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
 
     /** A partition's whole state, as its checkpoint's snapshot. */
     byte[] snapshot(S state) {
-        // about the size of the last snapshot and the deltas since: one array, seldom grown
-        return write(state.snapshotBytes + state.deltaBytes + 4096, out -> writeState(state, out));
+        // a little more than the last snapshot: one array, seldom grown
+        return write(state.snapshotBytes + state.snapshotBytes / 8 + 4096, out -> writeState(state, out));
     }
 
     private byte[] delta(S state) {

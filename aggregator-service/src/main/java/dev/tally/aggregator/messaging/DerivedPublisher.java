@@ -58,6 +58,8 @@ public class DerivedPublisher {
     StreamStateRepository repository;
 
     private KafkaProducer<String, String> producer;
+    /** The deletes of published outbox rows still running. */
+    private final java.util.Set<CompletableFuture<Void>> deleting = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private KafkaClientMetrics metrics;
     private final ExecutorService sender = Executors.newSingleThreadExecutor(r -> {
         Thread thread = new Thread(r, "tally-derived-sender");
@@ -96,10 +98,22 @@ public class DerivedPublisher {
         if (records.isEmpty()) {
             return Uni.createFrom().voidItem();
         }
-        return send(records).invoke(() -> repository.published(records).subscribe().with(
-                deleted -> { },
-                e -> LOG.warnf("deleting published outbox rows failed (they will be sent again, harmlessly): %s",
-                        e.toString())));
+        return send(records).invoke(() -> {
+            CompletableFuture<Void> deleted = repository.published(records)
+                    .onFailure().invoke(e -> LOG.warnf("deleting published outbox rows failed (they will be sent "
+                            + "again, harmlessly): %s", e.toString()))
+                    .onFailure().recoverWithNull().subscribeAsCompletionStage();
+            deleting.add(deleted);
+            deleted.whenComplete((ignored, e) -> deleting.remove(deleted));
+        });
+    }
+
+    /**
+     * Completes once the deletes of outbox rows begun so far are done: a partition that moves away waits for them, so
+     * that its next owner does not publish its last batch again.
+     */
+    public CompletableFuture<Void> deletes() {
+        return CompletableFuture.allOf(deleting.toArray(CompletableFuture[]::new));
     }
 
     /**

@@ -50,7 +50,7 @@ final class PartialPacks {
 
     private final JsonFactory factory;
     /** The page ids read, one copy each (see {@link Interner}); {@link #read} is called by one thread. */
-    private final Interner pages = new Interner(1_000_000);
+    private final Interner pages = new Interner(200_000);
 
     PartialPacks(JsonFactory factory) {
         this.factory = factory;

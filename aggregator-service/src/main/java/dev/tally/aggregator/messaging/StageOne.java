@@ -74,7 +74,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final Counter late;
     private final PartialPacks packs;
     /** The users' and pages' ids as parsed, one copy each; only the consumer's thread parses. */
-    private final Interner ids = new Interner(4_000_000);
+    private final Interner ids = new Interner(1_000_000);
 
     StageOne(ViewVersion version, EngineContext context) {
         super(version, STAGE, 4, "tally.aggregator.events.skipped", context);

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** When a partition's deltas give way to a snapshot: due, and overdue at twice the bound. */
+/** When a partition's deltas give way to a snapshot: due, and overdue at half as much again. */
 class SnapshotDueTest {
 
     private static CheckpointedStage.PartitionState state(long snapshotBytes, long deltaBytes, int deltas) {
@@ -18,12 +18,12 @@ class SnapshotDueTest {
     }
 
     @Test
-    void deltasGoOnUntilTheyAddUpToTwiceTheSnapshotThenOverdueAtFourTimes() {
+    void deltasGoOnUntilTheyAddUpToTwiceTheSnapshotThenOverdueAtThreeTimes() {
         long snapshot = 10 << 20;
         assertEquals(0, CheckpointedStage.snapshotDue(state(snapshot, 2 * snapshot - 1, 10)));
         assertEquals(1, CheckpointedStage.snapshotDue(state(snapshot, 2 * snapshot, 10)));
-        assertEquals(1, CheckpointedStage.snapshotDue(state(snapshot, 4 * snapshot - 1, 10)));
-        assertEquals(2, CheckpointedStage.snapshotDue(state(snapshot, 4 * snapshot, 10)));
+        assertEquals(1, CheckpointedStage.snapshotDue(state(snapshot, 3 * snapshot - 1, 10)));
+        assertEquals(2, CheckpointedStage.snapshotDue(state(snapshot, 3 * snapshot, 10)));
     }
 
     @Test
@@ -32,6 +32,7 @@ class SnapshotDueTest {
         assertEquals(0, CheckpointedStage.snapshotDue(state(100, min - 1, 10)));
         assertEquals(1, CheckpointedStage.snapshotDue(state(100, min, 10)));
         assertEquals(1, CheckpointedStage.snapshotDue(state(100, 10, CheckpointedStage.MAX_DELTAS)));
-        assertEquals(2, CheckpointedStage.snapshotDue(state(100, 10, 2 * CheckpointedStage.MAX_DELTAS)));
+        assertEquals(1, CheckpointedStage.snapshotDue(state(100, 10, CheckpointedStage.MAX_DELTAS * 3 / 2 - 1)));
+        assertEquals(2, CheckpointedStage.snapshotDue(state(100, 10, CheckpointedStage.MAX_DELTAS * 3 / 2)));
     }
 }

@@ -65,6 +65,8 @@ public class PageStatsConsumer {
     static final int MAX_PENDING_KEYS = 50_000;
     private static final Duration IDLE_POLL = Duration.ofMillis(200);
     private static final Duration BUSY_POLL = Duration.ofMillis(5);
+    /** How long a rebalance or a shutdown waits for a write before leaving what was read to be read again. */
+    private static final Duration FLUSH_LIMIT = Duration.ofSeconds(10);
 
     private final PageWindowRepository repository;
     private final ServingVersions serving;
@@ -217,8 +219,7 @@ public class PageStatsConsumer {
                     // a commit or poll failed (the broker is away): read again from what is committed
                     LOG.warnf("reading page-stats failed, reading again from the committed offsets in 1 s: %s",
                             e.toString());
-                    inFlight = null;
-                    pending = new Pending();
+                    abandon();
                     consumer.unsubscribe();
                     Thread.sleep(1_000);
                     consumer.subscribe(TOPICS, new Flush());
@@ -238,6 +239,23 @@ public class PageStatsConsumer {
         }
     }
 
+    /**
+     * Forgets what was read and not committed (it is read again from the committed offsets), after the write in
+     * flight is done or has given up: two writes of the same keys at once would only contend for their rows.
+     */
+    private void abandon() {
+        if (inFlight != null) {
+            try {
+                inFlight.get(FLUSH_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                LOG.debugf("the page-stats write in flight did not end: %s", e.toString());
+            }
+        }
+        inFlight = null;
+        inFlightOffsets = null;
+        pending = new Pending();
+    }
+
     /** Waits for the write in flight, then commits the offsets it covers. */
     private void finishInFlight() {
         inFlight.join();
@@ -246,16 +264,32 @@ public class PageStatsConsumer {
         inFlightOffsets = null;
     }
 
-    /** Writes and commits everything read so far. */
+    /**
+     * Writes and commits everything read so far, waiting at most {@link #FLUSH_LIMIT} for each write (the database
+     * may be away, and a rebalance or a shutdown must not wait for it); what is not written then is not committed
+     * either, and whoever reads these partitions next reads it again.
+     */
     private void flush() {
-        if (inFlight != null) {
-            finishInFlight();
-        }
-        if (!pending.isEmpty()) {
-            Pending last = pending;
-            pending = new Pending();
-            write(last).await().indefinitely();
-            consumer.commitSync(last.offsets);
+        try {
+            if (inFlight != null) {
+                inFlight.get(FLUSH_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
+                inFlight = null;
+                consumer.commitSync(inFlightOffsets);
+                inFlightOffsets = null;
+            }
+            if (!pending.isEmpty()) {
+                Pending last = pending;
+                pending = new Pending();
+                write(last).await().atMost(FLUSH_LIMIT);
+                consumer.commitSync(last.offsets);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            abandon();
+        } catch (Exception e) {
+            LOG.warnf("page-stats read but not written in %d s are left to be read again: %s",
+                    FLUSH_LIMIT.toSeconds(), e.toString());
+            abandon();
         }
     }
 
