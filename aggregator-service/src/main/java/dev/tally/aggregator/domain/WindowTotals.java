@@ -52,6 +52,8 @@ public final class WindowTotals {
         boolean unsaved;
         /** Forgotten, or replaced by a restore. */
         boolean gone;
+        /** When (epoch ms of event time) it waits for in {@link #due}: its close, then once final its expiry. */
+        long dueAt;
 
         Total(Key key, Window window, int sourcePartitions) {
             this.key = key;
@@ -82,11 +84,12 @@ public final class WindowTotals {
     private final List<Total> unsaved = new ArrayList<>();
     private final Set<Key> removed = new java.util.HashSet<>();
     /**
-     * A lower bound, in epoch milliseconds of event time, of the watermark at which some total next becomes final
-     * (its end plus grace) or, once final, is forgotten (plus the retention): below it, {@link #drain} need not
-     * look at every total. Long.MIN_VALUE when unknown (after a restore): the next drain looks.
+     * Every total held, once, by when it next needs a look: at its end plus grace it becomes final, and at that
+     * plus the retention it is forgotten. {@link #drain} takes what the watermark has reached instead of looking at
+     * every total whenever one was due (in a backlog, where event time runs fast, that was nearly every batch).
      */
-    private long nextEvent = Long.MIN_VALUE;
+    private final java.util.PriorityQueue<Total> due =
+            new java.util.PriorityQueue<>((a, b) -> Long.compare(a.dueAt, b.dueAt));
     /** {@link #watermark()}, as computed since the sources last changed; stale when false. */
     private Instant combined;
     private boolean combinedKnown;
@@ -143,7 +146,7 @@ public final class WindowTotals {
             total = new Total(key, update.window(), sourcePartitions);
             totals.put(key, total);
             removed.remove(key);
-            nextEvent = Math.min(nextEvent, closesAt(spec, update.window()));
+            queue(total, closesAt(spec, update.window()));
         }
         PartialValue current = total.partial(update.partition());
         if (current != null && current.version() >= update.version()) {
@@ -226,30 +229,34 @@ public final class WindowTotals {
             }
         }
         changed.clear();
-        if (watermark == null || watermark.toEpochMilli() < nextEvent) {
-            return results; // no total closes or expires at this watermark
+        if (watermark == null) {
+            return results;
         }
+        long now = watermark.toEpochMilli();
         List<Total> done = new ArrayList<>();
-        long next = Long.MAX_VALUE;
-        for (Map.Entry<Key, Total> entry : totals.entrySet()) {
-            Total total = entry.getValue();
-            WindowSpec spec = specs.get(entry.getKey().spec());
-            if (spec.closed(total.window, watermark)) {
-                if (!total.finalSent) {
-                    results.add(result(total, true, watermark));
-                    markUnsaved(total);
-                }
-                long expiresAt = closesAt(spec, total.window) + retention.toMillis();
-                if (watermark.toEpochMilli() >= expiresAt) {
-                    done.add(total);
-                } else {
-                    next = Math.min(next, expiresAt);
-                }
+        while (!due.isEmpty() && due.peek().dueAt <= now) {
+            Total total = due.poll();
+            if (total.gone) {
+                continue;
+            }
+            WindowSpec spec = specs.get(total.key.spec());
+            if (!spec.closed(total.window, watermark)) {
+                // the combined watermark went back (an idle source partition is active again), or it is a
+                // fraction of a millisecond short of the close
+                queue(total, Math.max(closesAt(spec, total.window), now + 1));
+                continue;
+            }
+            if (!total.finalSent) {
+                results.add(result(total, true, watermark));
+                markUnsaved(total);
+            }
+            long expiresAt = closesAt(spec, total.window) + retention.toMillis();
+            if (now >= expiresAt) {
+                done.add(total);
             } else {
-                next = Math.min(next, closesAt(spec, total.window));
+                queue(total, expiresAt);
             }
         }
-        nextEvent = next;
         for (Total total : done) {
             totals.remove(total.key);
             total.gone = true;
@@ -259,6 +266,11 @@ public final class WindowTotals {
             unsaved.removeIf(t -> t.gone);
         }
         return results;
+    }
+
+    private void queue(Total total, long dueAt) {
+        total.dueAt = dueAt;
+        due.add(total);
     }
 
     private static long closesAt(WindowSpec spec, Window window) {
@@ -370,7 +382,7 @@ public final class WindowTotals {
         }
         if (specs.containsKey(spec)) {
             forget(totals.put(total.key, total));
-            nextEvent = Long.MIN_VALUE; // restored: the next drain looks at every total once
+            queue(total, closesAt(specs.get(spec), window)); // a final one moves on to its expiry when due
             if (wasChanged) {
                 markChanged(total);
             }
@@ -433,6 +445,7 @@ public final class WindowTotals {
      */
     public void readFrom(java.io.DataInputStream in, boolean withOffsets) throws java.io.IOException {
         totals.clear();
+        due.clear();
         changed.clear();
         unsaved.clear();
         removed.clear();

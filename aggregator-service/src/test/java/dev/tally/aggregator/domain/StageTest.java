@@ -109,6 +109,33 @@ class StageTest {
     }
 
     @Test
+    void aWindowIsFinalOnceAndForgottenAfterItsRetentionAlsoWhenTheWatermarkGoesBack() {
+        WindowTotals stage2 = new WindowTotals(List.of(MINUTE_FINAL), 2, Duration.ofMinutes(10));
+        PartialWindows p0 = new PartialWindows(0, List.of(MINUTE_FINAL), Duration.ZERO, 100);
+        p0.add(click("a", "home", 10));
+        p0.add(click("a", "next", 70));
+        p0.drain().forEach(stage2::apply);
+        p0.flush().forEach(stage2::apply);
+        stage2.watermark(0, BASE.plusSeconds(70), false);
+        stage2.watermark(1, BASE.plusSeconds(5), true); // idle: partition 0 alone holds the watermark
+        List<WindowTotals.Result> first = stage2.drain();
+        assertEquals(List.of("home"), first.stream().map(WindowTotals.Result::pageId).toList());
+        assertTrue(first.get(0).finalResult());
+        assertEquals(2, stage2.heldWindows());
+
+        stage2.watermark(1, BASE.plusSeconds(5), false); // active again, behind: the watermark goes back
+        assertTrue(stage2.drain().isEmpty(), "nothing is final again, nothing new is final");
+        stage2.watermark(1, BASE.plusSeconds(70), false);
+        assertTrue(stage2.drain().isEmpty(), "home was sent final once already");
+
+        stage2.watermark(0, BASE.plusSeconds(60 + 10 * 60), false);
+        stage2.watermark(1, BASE.plusSeconds(60 + 10 * 60), false);
+        List<WindowTotals.Result> later = stage2.drain();
+        assertEquals(List.of("next"), later.stream().map(WindowTotals.Result::pageId).toList());
+        assertEquals(1, stage2.heldWindows(), "home is past its retention and forgotten; next is kept");
+    }
+
+    @Test
     void finalOnlyWindowsAreSuppressedUntilFinal() {
         WindowTotals stage2 = new WindowTotals(List.of(MINUTE_FINAL), 1, Duration.ofHours(1));
         PartialWindows p0 = new PartialWindows(0, List.of(MINUTE_FINAL), Duration.ZERO, 100);
