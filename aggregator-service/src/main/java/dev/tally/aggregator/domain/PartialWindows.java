@@ -79,27 +79,22 @@ public final class PartialWindows {
         long[] starts = new long[8];
         Partial[] partials = new Partial[8];
         int size;
-        /** Beyond {@link #SCAN} partials: position by definition and start. */
-        Map<Long, Integer>[] index;
+        /** Beyond {@link #SCAN} partials: each definition's partials by start, kept as they come and go. */
+        Map<Long, Partial>[] index;
 
-        int position(int spec, long start) {
+        Partial find(int spec, long start) {
             if (index != null) {
-                Integer at = index[spec] == null ? null : index[spec].get(start);
-                return at == null ? -1 : at;
+                return index[spec] == null ? null : index[spec].get(start);
             }
             for (int i = 0; i < size; i++) {
                 if (starts[i] == start && specs[i] == spec) {
-                    return i;
+                    return partials[i];
                 }
             }
-            return -1;
+            return null;
         }
 
-        Partial find(int spec, long start) {
-            int at = position(spec, start);
-            return at < 0 ? null : partials[at];
-        }
-
+        @SuppressWarnings("unchecked")
         void add(Partial partial, long start, int definitions) {
             if (size == partials.length) {
                 specs = Arrays.copyOf(specs, size * 2);
@@ -110,42 +105,47 @@ public final class PartialWindows {
             starts[size] = start;
             partials[size] = partial;
             size++;
+            if (index == null && size > SCAN) {
+                index = new Map[definitions];
+                for (int i = 0; i < size - 1; i++) {
+                    indexed(specs[i]).put(starts[i], partials[i]);
+                }
+            }
             if (index != null) {
-                place(size - 1);
-            } else if (size > SCAN) {
-                reindex(definitions);
+                indexed(partial.spec).put(start, partial);
             }
         }
 
         /** Replaces the partial of the same definition and window, or adds it; the one it replaced, or null. */
         Partial put(Partial partial, long start, int definitions) {
-            int at = position(partial.spec, start);
-            if (at >= 0) {
-                Partial old = partials[at];
-                partials[at] = partial;
-                return old;
+            Partial old = find(partial.spec, start);
+            if (old == null) {
+                add(partial, start, definitions);
+                return null;
             }
-            add(partial, start, definitions);
-            return null;
-        }
-
-        /** After partials were taken out: the index again, if the group still needs one. */
-        @SuppressWarnings("unchecked")
-        void reindex(int definitions) {
-            index = null;
-            if (size > SCAN) {
-                index = new Map[definitions];
-                for (int i = 0; i < size; i++) {
-                    place(i);
+            for (int i = 0; i < size; i++) {
+                if (partials[i] == old) {
+                    partials[i] = partial;
                 }
             }
+            if (index != null) {
+                index[partial.spec].put(start, partial);
+            }
+            return old;
         }
 
-        private void place(int at) {
-            if (index[specs[at]] == null) {
-                index[specs[at]] = new HashMap<>();
+        /** A partial taken out (its window closed): out of the index too. */
+        void removed(Partial partial, long start) {
+            if (index != null) {
+                index[partial.spec].remove(start);
             }
-            index[specs[at]].put(starts[at], at);
+        }
+
+        private Map<Long, Partial> indexed(int spec) {
+            if (index[spec] == null) {
+                index[spec] = new HashMap<>();
+            }
+            return index[spec];
         }
     }
 
@@ -355,6 +355,7 @@ public final class PartialWindows {
                     partial.removed = true; // gone after a restore too: the watermark closes it again
                     removedAny = true;
                     open--;
+                    group.removed(partial, group.starts[i]);
                 } else {
                     nextClose = Math.min(nextClose, partial.closesAt);
                     group.specs[kept] = group.specs[i];
@@ -363,10 +364,7 @@ public final class PartialWindows {
                 }
             }
             Arrays.fill(group.partials, kept, group.size, null);
-            if (kept < group.size) {
-                group.size = kept;
-                group.reindex(specs.size());
-            }
+            group.size = kept;
             if (kept == 0) {
                 all.remove();
             }

@@ -181,6 +181,16 @@ public final class SessionWindows {
             return done;
         }
         long now = watermark.toEpochMilli();
+        expire(now, done);
+        if (!done.isEmpty()) {
+            done.sort(java.util.Comparator.comparing(Session::start));
+            log.add(new Step(null, now, null));
+        }
+        return done;
+    }
+
+    /** Takes out the sessions complete at {@code now}, adding them to {@code done} unless it is null (a replay). */
+    private void expire(long now, List<Session> done) {
         while (!queue.isEmpty() && queue.peek().queuedAt <= now) {
             Open open = queue.poll();
             if (open.closed) {
@@ -194,16 +204,13 @@ public final class SessionWindows {
             unlink(open.user, open);
             open.closed = true;
             openSessions--;
-            String[] pages = java.util.Arrays.copyOf(open.pages, open.pageCount);
-            java.util.Arrays.sort(pages);
-            done.add(new Session(open.user, Instant.ofEpochMilli(open.start), Instant.ofEpochMilli(open.end),
-                    open.events, List.of(pages)));
+            if (done != null) {
+                String[] pages = java.util.Arrays.copyOf(open.pages, open.pageCount);
+                java.util.Arrays.sort(pages);
+                done.add(new Session(open.user, Instant.ofEpochMilli(open.start), Instant.ofEpochMilli(open.end),
+                        open.events, List.of(pages)));
+            }
         }
-        if (!done.isEmpty()) {
-            done.sort(java.util.Comparator.comparing(Session::start));
-            log.add(new Step(null, now, null));
-        }
-        return done;
     }
 
     /** Writes the open sessions, for a checkpoint. */
@@ -273,7 +280,7 @@ public final class SessionWindows {
                     String user = in.readUTF();
                     extend(user, time, in.readUTF());
                 } else {
-                    complete(Instant.ofEpochMilli(time));
+                    expire(time, null);
                 }
             }
             log.clear();

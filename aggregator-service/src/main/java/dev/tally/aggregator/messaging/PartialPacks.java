@@ -49,8 +49,11 @@ final class PartialPacks {
     }
 
     private final JsonFactory factory;
-    /** The page ids read, one copy each (see {@link Interner}); {@link #read} is called by one thread. */
-    private final Interner pages = new Interner(200_000);
+    /**
+     * The page ids read, one copy each (see {@link Interner}); {@link #read} is called by one thread. Made by the
+     * first read: stage 1 only writes packs.
+     */
+    private Interner pages;
 
     PartialPacks(JsonFactory factory) {
         this.factory = factory;
@@ -157,6 +160,9 @@ final class PartialPacks {
     private PartialWindows.Update readPartial(JsonParser in, int partition, Function<String, String> specs)
             throws IOException {
         String name = in.nextTextValue();
+        if (pages == null) {
+            pages = new Interner(200_000);
+        }
         String page = pages.intern(in.nextTextValue());
         long start = in.nextLongValue(0);
         long end = in.nextLongValue(0);

@@ -261,6 +261,25 @@ class StageTest {
     }
 
     @Test
+    void anIndexedGroupLetsItsClosedWindowsGoAndKeepsCountingTheOpenOnes() {
+        // 120 windows per event, closing one a second as the events go on: the group stays indexed
+        WindowSpec sliding = new WindowSpec("sliding", WindowSpec.Kind.SLIDING, Duration.ofMinutes(2),
+                Duration.ofSeconds(1), null, Duration.ZERO, WindowSpec.EmitPolicy.ON_UPDATE, null);
+        PartialWindows windows = new PartialWindows(0, List.of(sliding), Duration.ZERO, 100);
+        for (int at = 0; at < 300; at++) {
+            windows.add(click("u" + at % 7, "home", at));
+            windows.drain();
+        }
+        // open: the windows that end after 299 s (the watermark), each starting one of the last 120 seconds
+        assertEquals(120, windows.openWindows());
+        List<PartialWindows.Update> open = windows.flush();
+        for (PartialWindows.Update update : open) {
+            long from = update.window().start().getEpochSecond() - BASE.getEpochSecond();
+            assertEquals(Math.min(299, from + 119) - Math.max(0, from) + 1, update.views(), update.window().toString());
+        }
+    }
+
+    @Test
     void aSlidingWindowCountsEachOfItsManyWindows() throws java.io.IOException {
         // 60 windows per event: a page's partials outgrow the scan and are indexed
         WindowSpec sliding = new WindowSpec("sliding", WindowSpec.Kind.SLIDING, Duration.ofMinutes(1),

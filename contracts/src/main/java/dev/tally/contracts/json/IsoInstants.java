@@ -6,17 +6,18 @@ import java.time.OffsetDateTime;
 
 /**
  * Parses the timestamps on Tally's topics: {@code Instant.toString()}'s form ({@code 2026-11-23T10:35:10.123Z}, UTC,
- * zero to nine fraction digits) directly, five times faster than {@code DateTimeFormatter}, which took a tenth of
- * the aggregator's CPU; any other ISO-8601 form with an offset goes through {@link OffsetDateTime#parse}. The
- * batch layer's click reader uses the same parsing ({@link #read}), offsets included. {@link #format} writes
- * {@code Instant.toString()}'s form the same way: ingest-service spent a sixth of its CPU in {@code
+ * zero to nine fraction digits, or an offset {@code ±HH:MM}) directly, five times faster than {@code
+ * DateTimeFormatter}, which took a tenth of the aggregator's CPU; any other ISO-8601 form goes through
+ * {@link OffsetDateTime#parse}. The batch layer's click reader uses the same parsing ({@link #read}). {@link #format}
+ * writes {@code Instant.toString()}'s form the same way: ingest-service spent a sixth of its CPU in {@code
  * DateTimeFormatter}, parsing and writing the clicks' times.
  */
 public final class IsoInstants {
 
     public static Instant parse(CharSequence text) {
-        Instant fast = utc(text);
-        return fast != null ? fast : OffsetDateTime.parse(text).toInstant();
+        long[] fields = new long[2];
+        return read(text, fields) ? Instant.ofEpochSecond(fields[0], fields[1])
+                : OffsetDateTime.parse(text).toInstant();
     }
 
     /** The instant of {@code yyyy-MM-ddTHH:mm:ss[.fffffffff]Z}, or null if the text has another form. */

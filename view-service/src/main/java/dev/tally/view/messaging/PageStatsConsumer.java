@@ -35,6 +35,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
@@ -156,43 +159,44 @@ public class PageStatsConsumer {
 
         void add(ConsumerRecords<String, String> records) {
             int current = serving.current();
-            for (ConsumerRecord<String, String> record : records) {
-                offsets.put(new TopicPartition(record.topic(), record.partition()),
-                        new OffsetAndMetadata(record.offset() + 1));
-                int version = ViewVersions.versionOf(record.topic());
+            for (TopicPartition partition : records.partitions()) {
+                List<ConsumerRecord<String, String>> read = records.records(partition);
+                offsets.put(partition, new OffsetAndMetadata(read.get(read.size() - 1).offset() + 1));
+                int version = ViewVersions.versionOf(partition.topic());
                 if (version < current) {
-                    retired.increment();
+                    retired.increment(read.size());
                     continue;
                 }
-                WindowResult result;
-                try {
-                    result = json.readValue(record.value(), WindowResult.class);
-                } catch (Exception e) {
-                    unreadable.increment();
-                    LOG.warnf("a %s record is not a window result, skipped: %s", record.topic(), e.getMessage());
-                    continue;
-                }
-                if (result.pageId() == null || result.window() == null) {
-                    unreadable.increment();
-                    LOG.warnf("a %s record without page_id or window, skipped: %s", record.topic(), record.value());
-                    continue;
-                }
-                considered++;
                 Map<String, WindowResult> byKey = newest.computeIfAbsent(version, v -> new LinkedHashMap<>());
-                WindowResult before = byKey.putIfAbsent(result.key(), result);
-                if (before == null) {
-                    keys++;
-                } else if (result.version() > before.version()) {
-                    byKey.put(result.key(), result);
+                for (ConsumerRecord<String, String> record : read) {
+                    WindowResult result;
+                    try {
+                        result = json.readValue(record.value(), WindowResult.class);
+                    } catch (Exception e) {
+                        unreadable.increment();
+                        LOG.warnf("a %s record is not a window result, skipped: %s", record.topic(),
+                                e.getMessage());
+                        continue;
+                    }
+                    if (result.pageId() == null || result.window() == null) {
+                        unreadable.increment();
+                        LOG.warnf("a %s record without page_id or window, skipped: %s", record.topic(),
+                                record.value());
+                        continue;
+                    }
+                    considered++;
+                    int before = byKey.size();
+                    byKey.merge(result.key(), result, (a, b) -> a.version() >= b.version() ? a : b);
+                    keys += byKey.size() - before;
                 }
             }
         }
     }
 
     private Pending pending = new Pending();
-    /** The write in flight and the offsets it covers, or null. */
+    /** The write in flight and what it writes (with the offsets it covers), or null. */
     private CompletableFuture<Void> inFlight;
-    private Map<TopicPartition, OffsetAndMetadata> inFlightOffsets;
+    private Pending inFlightBatch;
 
     private void run() {
         try {
@@ -205,13 +209,12 @@ public class PageStatsConsumer {
                         pending.add(records);
                     }
                     if (inFlight != null && (inFlight.isDone() || pending.keys >= MAX_PENDING_KEYS)) {
-                        finishInFlight();
+                        finishInFlight(null);
                     }
                     if (inFlight == null && !pending.isEmpty()) {
-                        Pending next = pending;
+                        inFlightBatch = pending;
                         pending = new Pending();
-                        inFlightOffsets = next.offsets;
-                        inFlight = write(next).subscribeAsCompletionStage();
+                        inFlight = write(inFlightBatch).subscribeAsCompletionStage();
                     }
                 } catch (WakeupException e) {
                     throw e;
@@ -244,24 +247,36 @@ public class PageStatsConsumer {
      * flight is done or has given up: two writes of the same keys at once would only contend for their rows.
      */
     private void abandon() {
-        if (inFlight != null) {
-            try {
-                inFlight.get(FLUSH_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                LOG.debugf("the page-stats write in flight did not end: %s", e.toString());
-            }
+        try {
+            finishInFlight(FLUSH_LIMIT);
+        } catch (RuntimeException e) {
+            LOG.debugf("the page-stats write in flight did not end: %s", e.toString());
         }
         inFlight = null;
-        inFlightOffsets = null;
+        inFlightBatch = null;
         pending = new Pending();
     }
 
-    /** Waits for the write in flight, then commits the offsets it covers. */
-    private void finishInFlight() {
-        inFlight.join();
+    /** Waits for the write in flight, if any, at most {@code limit} (null: as long as it takes), then commits it. */
+    private void finishInFlight(Duration limit) {
+        if (inFlight == null) {
+            return;
+        }
+        try {
+            if (limit == null) {
+                inFlight.join();
+            } else {
+                inFlight.get(limit.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CompletionException(e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new CompletionException(e);
+        }
         inFlight = null;
-        consumer.commitSync(inFlightOffsets);
-        inFlightOffsets = null;
+        consumer.commitSync(inFlightBatch.offsets);
+        inFlightBatch = null;
     }
 
     /**
@@ -271,22 +286,14 @@ public class PageStatsConsumer {
      */
     private void flush() {
         try {
-            if (inFlight != null) {
-                inFlight.get(FLUSH_LIMIT.toMillis(), TimeUnit.MILLISECONDS);
-                inFlight = null;
-                consumer.commitSync(inFlightOffsets);
-                inFlightOffsets = null;
-            }
+            finishInFlight(FLUSH_LIMIT);
             if (!pending.isEmpty()) {
                 Pending last = pending;
                 pending = new Pending();
                 write(last).await().atMost(FLUSH_LIMIT);
                 consumer.commitSync(last.offsets);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            abandon();
-        } catch (Exception e) {
+        } catch (RuntimeException e) {
             LOG.warnf("page-stats read but not written in %d s are left to be read again: %s",
                     FLUSH_LIMIT.toSeconds(), e.toString());
             abandon();

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.tally.contracts.Topics;
 import dev.tally.contracts.ViewVersionChange;
 import dev.tally.contracts.ViewVersions;
+import dev.tally.view.messaging.PageStatsConsumer;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.runtime.ShutdownEvent;
@@ -68,8 +69,6 @@ public class ServingVersions {
     @Identifier("default-kafka-broker")
     Map<String, Object> kafka;
 
-    /** The page-stats consumer's group: its committed offsets say what is applied. */
-    private final String pageStatsGroup = dev.tally.view.messaging.PageStatsConsumer.GROUP;
 
     private final AtomicInteger serving = new AtomicInteger(ViewVersions.FIRST);
     private volatile Admin admin;
@@ -156,14 +155,14 @@ public class ServingVersions {
         }
         String topic = ViewVersions.topic(Topics.PAGE_STATS, pending.version());
         try {
-            Map<TopicPartition, OffsetAndMetadata> committed = admin().listConsumerGroupOffsets(pageStatsGroup)
+            Map<TopicPartition, OffsetAndMetadata> committed = admin().listConsumerGroupOffsets(PageStatsConsumer.GROUP)
                     .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
             return pending.pageStatsOffsets().entrySet().stream().allMatch(wanted -> {
                 OffsetAndMetadata at = committed.get(new TopicPartition(topic, wanted.getKey()));
                 return wanted.getValue() == 0 || (at != null && at.offset() >= wanted.getValue());
             });
         } catch (Exception e) {
-            LOG.debugf("the committed offsets of %s are unknown: %s", pageStatsGroup, e.toString());
+            LOG.debugf("the committed offsets of %s are unknown: %s", PageStatsConsumer.GROUP, e.toString());
             return false;
         }
     }
