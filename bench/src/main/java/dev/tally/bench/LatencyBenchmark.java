@@ -263,6 +263,8 @@ public final class LatencyBenchmark {
         private final Latencies latencies = new Latencies();
         /** Of each probe that ingest accepted, the time until it did (its 202). */
         private final Latencies ingested = new Latencies();
+        /** Every probe seen: when it was sent (UTC), its page, ms until ingest accepted it, ms until it was seen. */
+        private final StringBuilder probeLines = new StringBuilder("sent,page,ingested_ms,seen_ms\n");
         private long loadStarted;
         private long measureStart;
         private long measureEnd;
@@ -362,12 +364,13 @@ public final class LatencyBenchmark {
                     probeOver();
                     return;
                 }
-                ingested.add(System.nanoTime() - sent);
-                poll(page, date, sent);
+                long accepted = System.nanoTime() - sent;
+                ingested.add(accepted);
+                poll(page, date, sent, Instant.now().minusNanos(accepted), accepted);
             });
         }
 
-        private void poll(String page, String date, long sent) {
+        private void poll(String page, String date, long sent, Instant sentAt, long accepted) {
             view.request(new RequestOptions().setMethod(HttpMethod.GET)
                             .setURI("/api/pages/" + page + "/summary?from=" + date + "&to=" + date))
                     .compose(request -> request.send().compose(response -> response.body()))
@@ -375,12 +378,15 @@ public final class LatencyBenchmark {
                         long now = System.nanoTime();
                         if (result.succeeded() && result.result().toString().contains("\"total_views\":1")) {
                             latencies.add(now - sent);
+                            probeLines.append(sentAt).append(',').append(page).append(',')
+                                    .append(accepted / 1_000_000).append(',').append((now - sent) / 1_000_000)
+                                    .append('\n');
                             probeOver();
                         } else if (now - sent > PROBE_TIMEOUT.toNanos()) {
                             probesUnseen++;
                             probeOver();
                         } else {
-                            vertx.setTimer(POLL.toMillis(), id -> poll(page, date, sent));
+                            vertx.setTimer(POLL.toMillis(), id -> poll(page, date, sent, sentAt, accepted));
                         }
                     });
         }
@@ -392,6 +398,11 @@ public final class LatencyBenchmark {
 
         private void maybeDone() {
             if (loadOver && probesOut == 0 && !done.isDone()) {
+                try {
+                    Files.writeString(target.resolve("probes.csv"), probeLines);
+                } catch (java.io.IOException e) {
+                    AggregatorBenchmark.say("probes.csv not written: " + e);
+                }
                 done.complete(new Measured(latencies.summary(), probesSent, probesUnseen, probeErrors,
                         latencies.percentileMs(0.9), accepted, failed, late, options.window(),
                         new double[] {ingested.percentileMs(0.5), ingested.percentileMs(0.9),

@@ -41,7 +41,11 @@ import java.util.concurrent.ConcurrentHashMap;
  * deltas once they add up to more than {@link #SNAPSHOT_FACTOR} times the last snapshot (or to
  * {@link #MIN_DELTA_BYTES}, or {@link #MAX_DELTAS} of them; a batch takes at most one such snapshot, unless one
  * is overdue at half as much again). What a batch writes is therefore proportional to what it changed, and a restore
- * reads at most about four times the size of the state, three in the common case.
+ * reads at most about four times the size of the state, three in the common case. A snapshot is encoded once its
+ * batch has committed, and stored beside the batches that follow (one at a time per stage), not in a batch's
+ * transaction: storing megabytes took a few hundred milliseconds, and held the batch and every event in it that long.
+ * The store keeps the newest snapshot and the deltas after it, so that one stored late, or not at all (a crash, a
+ * failure: the next batch takes another), still restores the committed state.
  *
  * @param <S> a partition's state
  * @param <R> a record of the input topic, parsed
@@ -66,12 +70,16 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      */
     abstract static class PartitionState {
         long committedOffset;
-        /** False until a snapshot of this partition is in the store: the first commit writes one. */
-        boolean snapshotStored;
+        /** The number of the last delta committed. */
+        long deltaSeq;
+        /** The size of the last snapshot taken (stored, or on its way), 0 without one. */
         long snapshotBytes;
+        /** The deltas committed since that snapshot. */
         long deltaBytes;
         int deltas;
         boolean dirty;
+        /** The last snapshot taken could not be stored: the next batch takes another. */
+        volatile boolean snapshotLost;
     }
 
     /** A record read: its offset, and its value (null if unreadable: counted as read, changes nothing). */
@@ -91,6 +99,14 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private final Counter redelivered;
     private final Counter fenced;
     private final Timer commitLatency;
+    private final Counter snapshotsStored;
+    private final Counter snapshotsStale;
+    private final Counter snapshotsFailed;
+    /** The snapshots being stored, one after the other. */
+    private java.util.concurrent.CompletableFuture<?> snapshots = java.util.concurrent.CompletableFuture
+            .completedFuture(null);
+    private final java.util.concurrent.atomic.AtomicInteger snapshotsInFlight =
+            new java.util.concurrent.atomic.AtomicInteger();
     private final io.micrometer.core.instrument.DistributionSummary batchSize;
     protected final StreamStateRepository repository;
     protected final DerivedPublisher publisher;
@@ -114,11 +130,20 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         this.redelivered = registry.counter(skippedMetric, "reason", "already-read", "view_version", version.tag());
         this.fenced = registry.counter("tally.aggregator.partitions.fenced", "stage", stage, "view_version",
                 version.tag());
+        this.snapshotsStored = snapshotCounter(registry, stage, "stored");
+        this.snapshotsStale = snapshotCounter(registry, stage, "stale");
+        this.snapshotsFailed = snapshotCounter(registry, stage, "failed");
         this.commitLatency = Timer.builder("tally.aggregator.batch.commit").tag("stage", stage)
                 .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
         this.batchSize = io.micrometer.core.instrument.DistributionSummary.builder("tally.aggregator.batch.records")
                 .description("records of a batch not read before").tag("stage", stage)
                 .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
+    }
+
+    private Counter snapshotCounter(MeterRegistry registry, String stage, String outcome) {
+        return Counter.builder("tally.aggregator.snapshots").description("snapshots of a partition's state taken, "
+                        + "by outcome: stored, stale (a newer one was stored first, or the checkpoint is gone), failed")
+                .tag("stage", stage).tag("view_version", version.tag()).tag("outcome", outcome).register(registry);
     }
 
     abstract S newState(int partition);
@@ -364,7 +389,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         }
         Map<Integer, Change> changes = new LinkedHashMap<>();
         List<PartitionCommit> checkpoints = new ArrayList<>();
-        long[] phases = new long[4]; // when each phase ended, for the debug log
+        long[] phases = new long[5]; // when each phase ended, for the debug log
         return repository.commit(stage, conn -> {
                     phases[0] = System.nanoTime();
                     touched.values().forEach(state -> state.dirty = true);
@@ -372,19 +397,12 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                         phases[1] = System.nanoTime();
                         changes.putAll(result);
                         List<PartitionCommit> commits = new ArrayList<>();
-                        boolean snapshotTaken = false;
                         for (Map.Entry<Integer, Change> entry : result.entrySet()) {
                             int partition = entry.getKey();
-                            Change change = entry.getValue();
                             S state = touched.get(partition);
-                            int due = snapshotDue(state);
-                            // partitions grow alike and fall due together: one due snapshot per batch, unless
-                            // overdue, spreads them over batches instead of stalling one batch with all of them
-                            boolean full = !state.snapshotStored || due == 2 || (due == 1 && !snapshotTaken);
-                            snapshotTaken |= full && state.snapshotStored;
-                            commits.add(new PartitionCommit(partition, state.committedOffset,
-                                    nextOffsets.get(partition), full ? snapshot(state) : delta(state), full,
-                                    change.watermark(), change.records()));
+                            commits.add(new PartitionCommit(partition, state.committedOffset, state.deltaSeq,
+                                    nextOffsets.get(partition), delta(state), entry.getValue().watermark(),
+                                    entry.getValue().records()));
                         }
                         checkpoints.addAll(commits);
                         phases[2] = System.nanoTime();
@@ -395,31 +413,74 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     for (PartitionCommit commit : checkpoints) {
                         S state = touched.get(commit.partition());
                         state.committedOffset = commit.nextOffset();
-                        if (commit.full()) {
-                            state.snapshotStored = true;
-                            state.snapshotBytes = commit.state().length;
-                            state.deltaBytes = 0;
-                            state.deltas = 0;
-                        } else {
-                            state.deltaBytes += commit.state().length;
-                            state.deltas++;
-                        }
+                        state.deltaSeq = commit.expectedSeq() + 1;
+                        state.deltaBytes += commit.delta().length;
+                        state.deltas++;
                         checkpointed(state);
                         state.dirty = false;
                     }
                     commitLatency.record(Duration.ofNanos(System.nanoTime() - started));
                     phases[3] = System.nanoTime();
-                    return publishCommitted(records, changes).invoke(() -> logPhases(started, phases, fresh,
-                            records.size()));
+                    // the batch's records go out first; the next batch waits for this one anyway
+                    return publishCommitted(records, changes).invoke(() -> {
+                        phases[4] = System.nanoTime();
+                        takeSnapshots(checkpoints, touched);
+                        logPhases(started, phases, fresh, records.size());
+                    });
+                });
+    }
+
+    /**
+     * Snapshots what is due of the partitions just committed, and hands them to be stored. Partitions grow alike and
+     * fall due together: one due snapshot per batch, and none while another is being stored, spreads them over
+     * batches; one overdue goes anyway.
+     */
+    private void takeSnapshots(List<PartitionCommit> committed, Map<Integer, S> states) {
+        boolean taken = false;
+        for (PartitionCommit commit : committed) {
+            S state = states.get(commit.partition());
+            int due = snapshotDue(state);
+            if (due == 2 || due == 1 && !taken && snapshotsInFlight.get() == 0) {
+                taken = true;
+                byte[] snapshot = snapshot(state);
+                state.snapshotBytes = snapshot.length;
+                state.deltaBytes = 0;
+                state.deltas = 0;
+                state.snapshotLost = false;
+                store(commit.partition(), state, state.deltaSeq, snapshot);
+            }
+        }
+    }
+
+    private synchronized void store(int partition, S state, long seq, byte[] snapshot) {
+        snapshotsInFlight.incrementAndGet();
+        snapshots = snapshots.handle((ignored, error) -> null)
+                .thenCompose(ignored -> repository.storeSnapshot(stage, partition, seq, snapshot)
+                        .subscribeAsCompletionStage())
+                .whenComplete((stored, error) -> {
+                    snapshotsInFlight.decrementAndGet();
+                    if (error != null) {
+                        snapshotsFailed.increment();
+                        state.snapshotLost = true;
+                        log.warnf("a snapshot of %s partition %d failed to store; the next batch takes another: %s",
+                                stage, partition, error.toString());
+                    } else if (stored) {
+                        snapshotsStored.increment();
+                    } else {
+                        snapshotsStale.increment();
+                    }
                 });
     }
 
     /**
      * 0 if the partition's deltas may go on, 1 if a snapshot should replace them (they add up to
-     * {@link #SNAPSHOT_FACTOR} times the snapshot, or {@link #MIN_DELTA_BYTES}, or number {@link #MAX_DELTAS}), 2 if
-     * it is overdue (twice that).
+     * {@link #SNAPSHOT_FACTOR} times the snapshot, or {@link #MIN_DELTA_BYTES}, or number {@link #MAX_DELTAS}; or
+     * the last snapshot was lost), 2 if it is overdue (half as much again).
      */
     static int snapshotDue(PartitionState state) {
+        if (state.snapshotLost) {
+            return 1;
+        }
         long bytesLimit = Math.max(SNAPSHOT_FACTOR * state.snapshotBytes, MIN_DELTA_BYTES);
         if (state.deltas >= MAX_DELTAS * 3 / 2 || state.deltaBytes >= bytesLimit * 3 / 2) {
             return 2;
@@ -431,10 +492,11 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         if (log.isDebugEnabled()) {
             long now = System.nanoTime();
             log.debugf("%s batch: %d records in, %d out; ms waiting for a connection %d, processing %d, encoding "
-                            + "the checkpoint %d, storing %d, publishing %d", stage,
+                            + "the delta %d, storing %d, publishing %d, taking a snapshot %d", stage,
                     fresh.values().stream().mapToInt(List::size).sum(), published, (phases[0] - started) / 1_000_000,
                     (phases[1] - phases[0]) / 1_000_000, (phases[2] - phases[1]) / 1_000_000,
-                    (phases[3] - phases[2]) / 1_000_000, (now - phases[3]) / 1_000_000);
+                    (phases[3] - phases[2]) / 1_000_000, (phases[4] - phases[3]) / 1_000_000,
+                    (now - phases[4]) / 1_000_000);
         }
     }
 
@@ -469,20 +531,21 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
 
     /** Sets a partition's state to its checkpoint (snapshot, then deltas), or to empty without one. */
     private void restore(int partition, S state, Checkpoint checkpoint) {
-        byte[] snapshot = checkpoint == null ? snapshot(newState(partition)) : checkpoint.snapshot();
+        byte[] stored = checkpoint == null ? null : checkpoint.snapshot();
+        byte[] snapshot = stored == null ? snapshot(newState(partition)) : stored;
         read(snapshot, (in, format) -> readState(state, in, format));
+        List<byte[]> deltas = checkpoint == null ? List.of() : checkpoint.deltas();
         long deltaBytes = 0;
-        if (checkpoint != null) {
-            for (byte[] delta : checkpoint.deltas()) {
-                read(delta, (in, format) -> readDelta(state, in, format));
-                deltaBytes += delta.length;
-            }
+        for (byte[] delta : deltas) {
+            read(delta, (in, format) -> readDelta(state, in, format));
+            deltaBytes += delta.length;
         }
         state.committedOffset = checkpoint == null ? 0 : checkpoint.nextOffset();
-        state.snapshotStored = checkpoint != null;
-        state.snapshotBytes = snapshot.length;
+        state.deltaSeq = checkpoint == null ? 0 : checkpoint.deltaSeq();
+        state.snapshotBytes = stored == null ? 0 : stored.length;
         state.deltaBytes = deltaBytes;
-        state.deltas = checkpoint == null ? 0 : checkpoint.deltas().size();
+        state.deltas = deltas.size();
+        state.snapshotLost = false;
         checkpointed(state);
         state.dirty = false;
     }

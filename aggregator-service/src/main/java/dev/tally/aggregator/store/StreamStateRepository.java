@@ -33,10 +33,11 @@ import java.util.Set;
 public class StreamStateRepository {
 
     /**
-     * A stage's partition as last committed: the next offset to read, its last full snapshot and the deltas
-     * written since, oldest first.
+     * A stage's partition as last committed: the next offset to read, the number of the last delta written, the
+     * last snapshot stored (null before the first) and the deltas written after it, oldest first.
      */
-    public record Checkpoint(long nextOffset, byte[] snapshot, List<byte[]> deltas, Instant watermark) {
+    public record Checkpoint(long nextOffset, long deltaSeq, byte[] snapshot, List<byte[]> deltas,
+                             Instant watermark) {
     }
 
     /** A record to publish once the transaction that produced it has committed. */
@@ -47,11 +48,12 @@ public class StreamStateRepository {
     }
 
     /**
-     * The state of one partition after a batch, to commit if the partition is still where we left it: a full
-     * snapshot of it ({@code full}), or only what the batch changed, to apply after the ones before.
+     * What a batch changed of one partition (its {@code delta}, to apply after the ones before), to commit if the
+     * partition's checkpoint is still where we left it: at {@code expectedOffset} after delta {@code expectedSeq}.
+     * The delta is numbered {@code expectedSeq + 1}.
      */
-    public record PartitionCommit(int partition, long expectedOffset, long nextOffset, byte[] state, boolean full,
-                                  Instant watermark, List<OutRecord> records) {
+    public record PartitionCommit(int partition, long expectedOffset, long expectedSeq, long nextOffset,
+                                  byte[] delta, Instant watermark, List<OutRecord> records) {
     }
 
     /** Thrown when a partition's checkpoint moved on under us: another replica owns it now. */
@@ -64,38 +66,48 @@ public class StreamStateRepository {
     @Inject
     Pool pool;
 
+    /**
+     * The partitions' checkpoints, read in one snapshot of the database (a snapshot stored meanwhile replaces deltas
+     * that this read must then not miss).
+     */
     public Uni<Map<Integer, Checkpoint>> load(String stage, Collection<Integer> partitions) {
-        Integer[] wanted = partitions.toArray(new Integer[0]);
-        return pool.preparedQuery("SELECT partition, data FROM aggregator.checkpoint_delta "
-                        + "WHERE stage = $1 AND partition = ANY($2) ORDER BY partition, seq")
-                .execute(Tuple.of(stage, wanted))
+        Tuple wanted = Tuple.of(stage, partitions.toArray(new Integer[0]));
+        return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute()
+                .flatMap(set -> conn.preparedQuery("SELECT d.partition, d.data FROM aggregator.checkpoint_delta d "
+                                + "LEFT JOIN aggregator.checkpoint_snapshot s USING (stage, partition) "
+                                + "WHERE d.stage = $1 AND d.partition = ANY($2) AND d.seq > coalesce(s.seq, 0) "
+                                + "ORDER BY d.partition, d.seq")
+                        .execute(wanted))
                 .flatMap(deltaRows -> {
                     Map<Integer, List<byte[]>> deltas = new HashMap<>();
                     for (Row row : deltaRows) {
                         deltas.computeIfAbsent(row.getInteger("partition"), p -> new ArrayList<>())
                                 .add(row.getBuffer("data").getBytes());
                     }
-                    return pool.preparedQuery("SELECT partition, next_offset, state, watermark "
-                                    + "FROM aggregator.checkpoint WHERE stage = $1 AND partition = ANY($2)")
-                            .execute(Tuple.of(stage, wanted))
+                    return conn.preparedQuery("SELECT c.partition, c.next_offset, c.delta_seq, c.watermark, s.state "
+                                    + "FROM aggregator.checkpoint c "
+                                    + "LEFT JOIN aggregator.checkpoint_snapshot s USING (stage, partition) "
+                                    + "WHERE c.stage = $1 AND c.partition = ANY($2)")
+                            .execute(wanted)
                             .map(rows -> {
                                 Map<Integer, Checkpoint> result = new HashMap<>();
                                 for (Row row : rows) {
                                     OffsetDateTime watermark = row.getOffsetDateTime("watermark");
+                                    Buffer snapshot = row.getBuffer("state");
                                     int partition = row.getInteger("partition");
                                     result.put(partition, new Checkpoint(row.getLong("next_offset"),
-                                            row.getBuffer("state").getBytes(),
+                                            row.getLong("delta_seq"), snapshot == null ? null : snapshot.getBytes(),
                                             deltas.getOrDefault(partition, List.of()),
                                             watermark == null ? null : watermark.toInstant()));
                                 }
                                 return result;
                             });
-                });
+                }));
     }
 
     /**
-     * Runs {@code work} in a transaction and then commits each partition's new state and outbox records, but only
-     * if its checkpoint is still at the offset we last committed; otherwise nothing of the batch is written and
+     * Runs {@code work} in a transaction and then commits each partition's delta, next offset and outbox records,
+     * but only if its checkpoint is still where we last committed it; otherwise nothing of the batch is written and
      * the result fails with {@link FencedException}.
      *
      * @return the committed outbox records, with their ids, to publish
@@ -107,68 +119,66 @@ public class StreamStateRepository {
                 return Uni.createFrom().item(List.<OutRecord>of());
             }
             Integer[] partitions = commits.stream().map(PartitionCommit::partition).toArray(Integer[]::new);
-            return conn.preparedQuery("SELECT partition, next_offset FROM aggregator.checkpoint WHERE stage = $1 "
-                            + "AND partition = ANY($2) FOR UPDATE")
+            // not FOR UPDATE: a snapshot being stored holds a key-share lock on the row (see storeSnapshot)
+            return conn.preparedQuery("SELECT partition, next_offset, delta_seq FROM aggregator.checkpoint "
+                            + "WHERE stage = $1 AND partition = ANY($2) FOR NO KEY UPDATE")
                     .execute(Tuple.of(stage, partitions))
                     .flatMap(rows -> {
-                        Map<Integer, Long> stored = new HashMap<>();
+                        Map<Integer, long[]> stored = new HashMap<>();
                         for (Row row : rows) {
-                            stored.put(row.getInteger("partition"), row.getLong("next_offset"));
+                            stored.put(row.getInteger("partition"),
+                                    new long[] {row.getLong("next_offset"), row.getLong("delta_seq")});
                         }
                         for (PartitionCommit commit : commits) {
-                            long current = stored.getOrDefault(commit.partition(), 0L);
-                            if (current != commit.expectedOffset()) {
+                            long[] current = stored.getOrDefault(commit.partition(), new long[2]);
+                            if (current[0] != commit.expectedOffset() || current[1] != commit.expectedSeq()) {
                                 return Uni.createFrom().failure(new FencedException(stage + " partition "
-                                        + commit.partition() + " is at offset " + current + ", not "
-                                        + commit.expectedOffset() + ": another replica owns it"));
+                                        + commit.partition() + " is at offset " + current[0] + " after delta "
+                                        + current[1] + ", not " + commit.expectedOffset() + " after "
+                                        + commit.expectedSeq() + ": another replica owns it"));
                             }
                         }
-                        return writeSnapshots(conn, stage, commits)
-                                .flatMap(done -> writeDeltas(conn, stage, commits))
-                                .flatMap(done -> insertOutbox(conn, stage, commits));
+                        return writeDeltas(conn, stage, commits).flatMap(done -> insertOutbox(conn, stage, commits));
                     });
         }));
     }
 
-    private static Uni<Void> writeSnapshots(SqlConnection conn, String stage, List<PartitionCommit> commits) {
-        List<PartitionCommit> full = commits.stream().filter(PartitionCommit::full).toList();
-        if (full.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        List<Tuple> upserts = full.stream().map(c -> Tuple.tuple()
-                .addString(stage).addInteger(c.partition()).addLong(c.nextOffset())
-                .addBuffer(Buffer.buffer(c.state())).addOffsetDateTime(time(c.watermark()))).toList();
-        return conn.preparedQuery("INSERT INTO aggregator.checkpoint (stage, partition, next_offset, state, "
-                        + "watermark) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stage, partition) DO UPDATE SET "
-                        + "next_offset = EXCLUDED.next_offset, state = EXCLUDED.state, "
-                        + "watermark = EXCLUDED.watermark, updated_at = now()")
-                .executeBatch(upserts)
-                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.checkpoint_delta WHERE stage = $1 "
-                                + "AND partition = ANY($2)")
-                        .execute(Tuple.of(stage, full.stream().map(PartitionCommit::partition)
-                                .toArray(Integer[]::new))))
+    /** Each partition's checkpoint moves to its next offset and delta number, and the delta is kept under it. */
+    private static Uni<Void> writeDeltas(SqlConnection conn, String stage, List<PartitionCommit> commits) {
+        return conn.preparedQuery("WITH c AS (INSERT INTO aggregator.checkpoint (stage, partition, next_offset, "
+                        + "watermark, delta_seq) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stage, partition) DO UPDATE "
+                        + "SET next_offset = EXCLUDED.next_offset, watermark = EXCLUDED.watermark, "
+                        + "delta_seq = EXCLUDED.delta_seq, updated_at = now()) "
+                        + "INSERT INTO aggregator.checkpoint_delta (stage, partition, seq, data) VALUES ($1, $2, $5, $6)")
+                .executeBatch(commits.stream().map(c -> Tuple.tuple().addString(stage).addInteger(c.partition())
+                        .addLong(c.nextOffset()).addOffsetDateTime(time(c.watermark()))
+                        .addLong(c.expectedSeq() + 1).addBuffer(Buffer.buffer(c.delta()))).toList())
                 .replaceWithVoid();
     }
 
     /**
-     * A delta moves the checkpoint's offset on (or leaves it, for a batch without records) and is kept beside its
-     * snapshot, numbered in order; the checkpoint's row is locked, so no other writer numbers at the same time.
+     * Stores a partition's snapshot that includes its deltas up to {@code seq}, and forgets those deltas; in a
+     * transaction of its own, after the batch of delta {@code seq} committed. A snapshot older than the one stored
+     * changes nothing; so does one of a checkpoint that is gone (a view version dropped) or was never committed.
+     * The checkpoint's row is locked to share for a key (not to update: batches go on meanwhile), so that it
+     * cannot be deleted under this.
+     *
+     * @return whether the snapshot is stored now
      */
-    private static Uni<Void> writeDeltas(SqlConnection conn, String stage, List<PartitionCommit> commits) {
-        List<PartitionCommit> deltas = commits.stream().filter(c -> !c.full()).toList();
-        if (deltas.isEmpty()) {
-            return Uni.createFrom().voidItem();
-        }
-        return conn.preparedQuery("UPDATE aggregator.checkpoint SET next_offset = $3, watermark = $4, "
-                        + "updated_at = now() WHERE stage = $1 AND partition = $2")
-                .executeBatch(deltas.stream().map(c -> Tuple.tuple().addString(stage).addInteger(c.partition())
-                        .addLong(c.nextOffset()).addOffsetDateTime(time(c.watermark()))).toList())
-                .flatMap(done -> conn.preparedQuery("INSERT INTO aggregator.checkpoint_delta (stage, partition, "
-                                + "seq, data) SELECT $1, $2, coalesce(max(seq), 0) + 1, $3 "
-                                + "FROM aggregator.checkpoint_delta WHERE stage = $1 AND partition = $2")
-                        .executeBatch(deltas.stream().map(c -> Tuple.tuple().addString(stage)
-                                .addInteger(c.partition()).addBuffer(Buffer.buffer(c.state()))).toList()))
-                .replaceWithVoid();
+    public Uni<Boolean> storeSnapshot(String stage, int partition, long seq, byte[] state) {
+        return pool.withTransaction(conn -> conn.preparedQuery("WITH c AS (SELECT 1 FROM aggregator.checkpoint "
+                                + "WHERE stage = $1 AND partition = $2 AND delta_seq >= $3 FOR KEY SHARE) "
+                                + "INSERT INTO aggregator.checkpoint_snapshot (stage, partition, seq, state) "
+                                + "SELECT $1, $2, $3, $4 FROM c ON CONFLICT (stage, partition) DO UPDATE "
+                                + "SET seq = EXCLUDED.seq, state = EXCLUDED.state "
+                                + "WHERE checkpoint_snapshot.seq < EXCLUDED.seq")
+                .execute(Tuple.tuple().addString(stage).addInteger(partition).addLong(seq)
+                        .addBuffer(Buffer.buffer(state)))
+                .flatMap(stored -> conn.preparedQuery("DELETE FROM aggregator.checkpoint_delta WHERE stage = $1 "
+                                + "AND partition = $2 AND seq <= (SELECT seq FROM aggregator.checkpoint_snapshot "
+                                + "WHERE stage = $1 AND partition = $2)")
+                        .execute(Tuple.of(stage, partition))
+                        .map(deleted -> stored.rowCount() == 1)));
     }
 
     private static OffsetDateTime time(Instant instant) {
@@ -269,13 +279,16 @@ public class StreamStateRepository {
 
     /**
      * Forgets everything of the stages {@code stages} of view version {@code viewVersion}: their checkpoints,
-     * deltas and outbox, and the event ids the version counted.
+     * deltas, snapshots and outbox, and the event ids the version counted.
      */
     public Uni<Void> drop(int viewVersion, List<String> stages) {
         String[] names = stages.toArray(new String[0]);
-        return pool.withTransaction(conn -> conn.preparedQuery("DELETE FROM aggregator.checkpoint_delta "
-                        + "WHERE stage = ANY($1)").execute(Tuple.of((Object) names))
-                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.checkpoint WHERE stage = ANY($1)")
+        // the checkpoints first: a snapshot being stored holds a lock on its row, and would wait for its deltas
+        return pool.withTransaction(conn -> conn.preparedQuery("DELETE FROM aggregator.checkpoint WHERE stage = ANY($1)")
+                .execute(Tuple.of((Object) names))
+                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.checkpoint_delta WHERE stage = ANY($1)")
+                        .execute(Tuple.of((Object) names)))
+                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.checkpoint_snapshot WHERE stage = ANY($1)")
                         .execute(Tuple.of((Object) names)))
                 .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.outbox WHERE "
                                 + "split_part(owner, '-', 1) = ANY($1)")

@@ -4,13 +4,15 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-/** When a partition's deltas give way to a snapshot: due, and overdue at half as much again. */
+/**
+ * When a partition's deltas give way to a snapshot: due, and overdue at half as much again; due at once when the last
+ * one was lost.
+ */
 class SnapshotDueTest {
 
     private static CheckpointedStage.PartitionState state(long snapshotBytes, long deltaBytes, int deltas) {
         CheckpointedStage.PartitionState state = new CheckpointedStage.PartitionState() {
         };
-        state.snapshotStored = true;
         state.snapshotBytes = snapshotBytes;
         state.deltaBytes = deltaBytes;
         state.deltas = deltas;
@@ -34,5 +36,13 @@ class SnapshotDueTest {
         assertEquals(1, CheckpointedStage.snapshotDue(state(100, 10, CheckpointedStage.MAX_DELTAS)));
         assertEquals(1, CheckpointedStage.snapshotDue(state(100, 10, CheckpointedStage.MAX_DELTAS * 3 / 2 - 1)));
         assertEquals(2, CheckpointedStage.snapshotDue(state(100, 10, CheckpointedStage.MAX_DELTAS * 3 / 2)));
+    }
+
+    @Test
+    void aLostSnapshotIsTakenAgainAtTheNextBatch() {
+        CheckpointedStage.PartitionState state = state(10 << 20, 10, 1);
+        assertEquals(0, CheckpointedStage.snapshotDue(state));
+        state.snapshotLost = true;
+        assertEquals(1, CheckpointedStage.snapshotDue(state));
     }
 }
