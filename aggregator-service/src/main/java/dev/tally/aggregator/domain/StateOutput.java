@@ -38,6 +38,11 @@ public final class StateOutput implements DataOutput {
         return Arrays.copyOf(bytes, size);
     }
 
+    /** The bytes written, compressed (see {@link Lz4Blobs}). */
+    public byte[] toCompressedArray() {
+        return Lz4Blobs.compress(bytes, size);
+    }
+
     private void room(int more) {
         if (more > bytes.length - size) {
             bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, Math.addExact(size, more)));

@@ -2,6 +2,7 @@ package dev.tally.aggregator.messaging;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.aggregator.domain.Lz4Blobs;
 import dev.tally.aggregator.domain.StateOutput;
 import dev.tally.aggregator.store.StreamStateRepository;
 import dev.tally.aggregator.store.StreamStateRepository.Checkpoint;
@@ -74,6 +75,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         long deltaSeq;
         /** The size of the last snapshot taken (stored, or on its way), 0 without one. */
         long snapshotBytes;
+        /** Its size before compression. */
+        long snapshotRawBytes;
         /** The deltas committed since that snapshot. */
         long deltaBytes;
         int deltas;
@@ -99,6 +102,9 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private final Counter redelivered;
     private final Counter fenced;
     private final Timer commitLatency;
+    private final io.micrometer.core.instrument.DistributionSummary deltaBytes;
+    private final io.micrometer.core.instrument.DistributionSummary snapshotBytes;
+    private final io.micrometer.core.instrument.DistributionSummary outboxBytes;
     private final Counter snapshotsStored;
     private final Counter snapshotsStale;
     private final Counter snapshotsFailed;
@@ -130,6 +136,12 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         this.redelivered = registry.counter(skippedMetric, "reason", "already-read", "view_version", version.tag());
         this.fenced = registry.counter("tally.aggregator.partitions.fenced", "stage", stage, "view_version",
                 version.tag());
+        this.deltaBytes = bytes(registry, "tally.aggregator.checkpoint.bytes", "what a partition's checkpoint "
+                + "takes: a batch's delta, or a snapshot", stage).tag("kind", "delta").register(registry);
+        this.snapshotBytes = bytes(registry, "tally.aggregator.checkpoint.bytes", "what a partition's checkpoint "
+                + "takes: a batch's delta, or a snapshot", stage).tag("kind", "snapshot").register(registry);
+        this.outboxBytes = bytes(registry, "tally.aggregator.outbox.bytes", "the values of the records a batch "
+                + "writes to the outbox, before they are published", stage).register(registry);
         this.snapshotsStored = snapshotCounter(registry, stage, "stored");
         this.snapshotsStale = snapshotCounter(registry, stage, "stale");
         this.snapshotsFailed = snapshotCounter(registry, stage, "failed");
@@ -138,6 +150,12 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         this.batchSize = io.micrometer.core.instrument.DistributionSummary.builder("tally.aggregator.batch.records")
                 .description("records of a batch not read before").tag("stage", stage)
                 .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
+    }
+
+    private io.micrometer.core.instrument.DistributionSummary.Builder bytes(MeterRegistry registry, String name,
+                                                                           String description, String stage) {
+        return io.micrometer.core.instrument.DistributionSummary.builder(name).description(description)
+                .baseUnit("bytes").tag("stage", stage).tag("view_version", version.tag());
     }
 
     private Counter snapshotCounter(MeterRegistry registry, String stage, String outcome) {
@@ -410,8 +428,17 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     });
                 })
                 .flatMap(records -> {
+                    long[] written = new long[3]; // deltas, snapshot, records: for the debug log
                     for (PartitionCommit commit : checkpoints) {
                         S state = touched.get(commit.partition());
+                        deltaBytes.record(commit.delta().length);
+                        written[0] += commit.delta().length;
+                        long values = 0;
+                        for (OutRecord record : commit.records()) {
+                            values += record.value().length();
+                        }
+                        outboxBytes.record(values);
+                        written[2] += values;
                         state.committedOffset = commit.nextOffset();
                         state.deltaSeq = commit.expectedSeq() + 1;
                         state.deltaBytes += commit.delta().length;
@@ -424,8 +451,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     // the batch's records go out first; the next batch waits for this one anyway
                     return publishCommitted(records, changes).invoke(() -> {
                         phases[4] = System.nanoTime();
-                        takeSnapshots(checkpoints, touched);
-                        logPhases(started, phases, fresh, records.size());
+                        written[1] = takeSnapshots(checkpoints, touched);
+                        logPhases(started, phases, fresh, records.size(), written);
                     });
                 });
     }
@@ -435,14 +462,17 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * fall due together: one due snapshot per batch, and none while another is being stored, spreads them over
      * batches; one overdue goes anyway.
      */
-    private void takeSnapshots(List<PartitionCommit> committed, Map<Integer, S> states) {
+    private long takeSnapshots(List<PartitionCommit> committed, Map<Integer, S> states) {
         boolean taken = false;
+        long bytes = 0;
         for (PartitionCommit commit : committed) {
             S state = states.get(commit.partition());
             int due = snapshotDue(state);
             if (due == 2 || due == 1 && !taken && snapshotsInFlight.get() == 0) {
                 taken = true;
                 byte[] snapshot = snapshot(state);
+                snapshotBytes.record(snapshot.length);
+                bytes += snapshot.length;
                 state.snapshotBytes = snapshot.length;
                 state.deltaBytes = 0;
                 state.deltas = 0;
@@ -450,6 +480,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 store(commit.partition(), state, state.deltaSeq, snapshot);
             }
         }
+        return bytes;
     }
 
     private synchronized void store(int partition, S state, long seq, byte[] snapshot) {
@@ -488,26 +519,31 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         return state.deltas >= MAX_DELTAS || state.deltaBytes >= bytesLimit ? 1 : 0;
     }
 
-    private void logPhases(long started, long[] phases, Map<Integer, List<Read<R>>> fresh, int published) {
+    private void logPhases(long started, long[] phases, Map<Integer, List<Read<R>>> fresh, int published,
+                           long[] written) {
         if (log.isDebugEnabled()) {
             long now = System.nanoTime();
             log.debugf("%s batch: %d records in, %d out; ms waiting for a connection %d, processing %d, encoding "
-                            + "the delta %d, storing %d, publishing %d, taking a snapshot %d", stage,
+                            + "the delta %d, storing %d, publishing %d, taking a snapshot %d; bytes of deltas %d, "
+                            + "of a snapshot %d, of records %d", stage,
                     fresh.values().stream().mapToInt(List::size).sum(), published, (phases[0] - started) / 1_000_000,
                     (phases[1] - phases[0]) / 1_000_000, (phases[2] - phases[1]) / 1_000_000,
                     (phases[3] - phases[2]) / 1_000_000, (phases[4] - phases[3]) / 1_000_000,
-                    (now - phases[4]) / 1_000_000);
+                    (now - phases[4]) / 1_000_000, written[0], written[1], written[2]);
         }
     }
 
     /** A partition's whole state, as its checkpoint's snapshot. */
     byte[] snapshot(S state) {
-        // a little more than the last snapshot: one array, seldom grown
-        return write(state.snapshotBytes + state.snapshotBytes / 8 + 4096, out -> writeState(state, out));
+        // a little more than the last snapshot was before compression: one array, seldom grown
+        StateOutput out = encode(state.snapshotRawBytes + state.snapshotRawBytes / 8 + 4096,
+                o -> writeState(state, o));
+        state.snapshotRawBytes = out.size();
+        return out.toCompressedArray();
     }
 
     private byte[] delta(S state) {
-        return write(4096, out -> writeDelta(state, out));
+        return encode(4096, out -> writeDelta(state, out)).toCompressedArray();
     }
 
     private interface Writing {
@@ -518,12 +554,12 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         void from(DataInputStream in, int format) throws IOException;
     }
 
-    private byte[] write(long expectedBytes, Writing writing) {
+    private StateOutput encode(long expectedBytes, Writing writing) {
         try {
             StateOutput out = new StateOutput((int) Math.min(expectedBytes, 64 << 20));
             out.writeInt(snapshotFormat);
             writing.to(out);
-            return out.toByteArray();
+            return out;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -533,7 +569,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private void restore(int partition, S state, Checkpoint checkpoint) {
         byte[] stored = checkpoint == null ? null : checkpoint.snapshot();
         byte[] snapshot = stored == null ? snapshot(newState(partition)) : stored;
-        read(snapshot, (in, format) -> readState(state, in, format));
+        state.snapshotRawBytes = read(snapshot, (in, format) -> readState(state, in, format));
         List<byte[]> deltas = checkpoint == null ? List.of() : checkpoint.deltas();
         long deltaBytes = 0;
         for (byte[] delta : deltas) {
@@ -555,8 +591,10 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         return format == snapshotFormat;
     }
 
-    private void read(byte[] data, Reading reading) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+    /** Reads a checkpoint's snapshot or delta, compressed or not; returns its size uncompressed. */
+    private int read(byte[] data, Reading reading) {
+        byte[] raw = Lz4Blobs.expand(data);
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(raw))) {
             int format = in.readInt();
             if (!reads(format)) {
                 throw new IllegalStateException("a " + stage + " checkpoint of format " + format + " cannot be read "
@@ -566,6 +604,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                         + "aggregator.outbox and aggregator.seen_event");
             }
             reading.from(in, format);
+            return raw.length;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -1,5 +1,6 @@
 package dev.tally.aggregator.store;
 
+import dev.tally.aggregator.domain.Lz4Blobs;
 import dev.tally.aggregator.domain.StateOutput;
 import dev.tally.aggregator.store.StreamStateRepository.OutRecord;
 
@@ -11,7 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-/** The records of one outbox row: a batch's records of one partition, in order. */
+/** The records of one outbox row: a batch's records of one partition, in order, compressed ({@link Lz4Blobs}). */
 final class OutboxBatch {
     /** Changes whenever the layout below does; a row of another format is refused, not misread. */
     private static final int FORMAT = 1;
@@ -32,14 +33,14 @@ final class OutboxBatch {
                 out.writeInt(value.length);
                 out.write(value);
             }
-            return out.toByteArray();
+            return out.toCompressedArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
     static List<OutRecord> decode(long id, byte[] data) {
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(Lz4Blobs.expand(data)))) {
             int format = in.readInt();
             if (format != FORMAT) {
                 throw new IllegalStateException("outbox row " + id + " has format " + format + ", this version "

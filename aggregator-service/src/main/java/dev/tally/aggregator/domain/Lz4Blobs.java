@@ -1,0 +1,47 @@
+package dev.tally.aggregator.domain;
+
+import net.jpountz.lz4.LZ4Factory;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The blobs the stream engine keeps in PostgreSQL (checkpoint deltas and snapshots, outbox rows), LZ4-compressed
+ * before they are stored: at 10,000 clicks/s they were about 17 MB a second of strings and JSON that compress
+ * several times, and PostgreSQL wrote each of them to its WAL (and compressed nothing: the columns are stored as
+ * they come, since its own pglz cost more CPU than it saved; the embedded server has no LZ4 of its own).
+ * <p>
+ * A compressed blob starts with {@link #MAGIC} and its original length. Every uncompressed blob Tally ever wrote
+ * starts with a small format number instead, so both are read, and a blob that would not shrink is stored as is.
+ */
+public final class Lz4Blobs {
+    /** "LZ4" and 1. */
+    static final int MAGIC = 0x4C5A3401;
+    private static final int HEADER = 8;
+    private static final LZ4Factory LZ4 = LZ4Factory.fastestInstance();
+
+    private Lz4Blobs() {
+    }
+
+    /** The first {@code length} bytes of {@code raw}, compressed; or a copy of them if that is no smaller. */
+    public static byte[] compress(byte[] raw, int length) {
+        var compressor = LZ4.fastCompressor();
+        byte[] out = new byte[HEADER + compressor.maxCompressedLength(length)];
+        int compressed = compressor.compress(raw, 0, length, out, HEADER, out.length - HEADER);
+        if (HEADER + compressed >= length) {
+            return java.util.Arrays.copyOf(raw, length);
+        }
+        ByteBuffer.wrap(out).putInt(MAGIC).putInt(length);
+        return java.util.Arrays.copyOf(out, HEADER + compressed);
+    }
+
+    /** The blob as it was before {@link #compress}: expanded, or itself if it was stored as is. */
+    public static byte[] expand(byte[] stored) {
+        if (stored.length < HEADER || ByteBuffer.wrap(stored).getInt(0) != MAGIC) {
+            return stored;
+        }
+        int length = ByteBuffer.wrap(stored).getInt(4);
+        byte[] raw = new byte[length];
+        LZ4.fastDecompressor().decompress(stored, HEADER, raw, 0, length);
+        return raw;
+    }
+}
