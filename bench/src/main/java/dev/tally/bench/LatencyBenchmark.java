@@ -1,5 +1,6 @@
 package dev.tally.bench;
 
+import dev.tally.contracts.Topics;
 import dev.tally.infra.stack.StackInfo;
 import dev.tally.testkit.LocalStackProcess;
 import dev.tally.testkit.ServiceProcess;
@@ -115,7 +116,7 @@ public final class LatencyBenchmark {
     /** What the load and the probes saw. */
     record Measured(Latencies.Summary probes, long probesSent, long probesUnseen, long probeErrors,
                     double p90Ms, long loadEventsAccepted, long loadRequestsFailed, long loadSendsLate,
-                    Duration window, double[] ingestMs) {
+                    Duration window, double[] ingestMs, List<ProbeHops.Probe> probeTimes) {
         double eventsPerSecond() {
             return loadEventsAccepted / (window.toNanos() / 1e9);
         }
@@ -164,8 +165,11 @@ public final class LatencyBenchmark {
             ServiceProcess view = start("view-service", stack, Map.of(), services);
 
             Measured measured = measure(ingest, view);
-            String markdown = report(reference, measured, stages(PromScrape.read(aggregator.url("/q/metrics")),
-                    PromScrape.read(view.url("/q/metrics"))));
+            String stages = stages(PromScrape.read(aggregator.url("/q/metrics")), PromScrape.read(view.url(
+                    "/q/metrics")));
+            AggregatorBenchmark.say("reading page-stats for the probes' hops");
+            String markdown = report(reference, measured, stages + "\n\n" + ProbeHops.describe(
+                    stack.kafkaBootstrap(), Topics.PAGE_STATS, measured.probeTimes()));
             System.out.println();
             System.out.println(markdown);
             if (options.writeResults()) {
@@ -267,6 +271,8 @@ public final class LatencyBenchmark {
          * Every probe seen: when it was sent (UTC), its page, whether it was measured (not of the warm-up), ms until
          * ingest accepted it, ms until it was seen.
          */
+        /** The measured probes that were seen, for {@link ProbeHops}. */
+        private final List<ProbeHops.Probe> probeTimes = new ArrayList<>();
         private final StringBuilder probeLines = new StringBuilder("sent,page,measured,ingested_ms,seen_ms\n");
         private long loadStarted;
         private long measureStart;
@@ -362,6 +368,7 @@ public final class LatencyBenchmark {
             probesSent += counted ? 1 : 0;
             probesOut++;
             long sent = System.nanoTime();
+            long sentAt = System.currentTimeMillis();
             send("/events", click("probe-" + runId + "-" + sequence, "probe-user-" + random.nextInt(1000), page,
                     Instant.now().toString()), status -> {
                 if (status != 202) {
@@ -373,11 +380,11 @@ public final class LatencyBenchmark {
                 if (counted) {
                     ingested.add(accepted);
                 }
-                poll(page, date, sent, Instant.now().minusNanos(accepted), accepted, counted);
+                poll(page, date, sent, sentAt, accepted, counted);
             });
         }
 
-        private void poll(String page, String date, long sent, Instant sentAt, long accepted, boolean counted) {
+        private void poll(String page, String date, long sent, long sentAt, long accepted, boolean counted) {
             view.request(new RequestOptions().setMethod(HttpMethod.GET)
                             .setURI("/api/pages/" + page + "/summary?from=" + date + "&to=" + date))
                     .compose(request -> request.send().compose(response -> response.body()))
@@ -386,8 +393,10 @@ public final class LatencyBenchmark {
                         if (result.succeeded() && result.result().toString().contains("\"total_views\":1")) {
                             if (counted) {
                                 latencies.add(now - sent);
+                                probeTimes.add(new ProbeHops.Probe(page, sentAt, sentAt + accepted / 1_000_000,
+                                        sentAt + (now - sent) / 1_000_000));
                             }
-                            probeLines.append(sentAt).append(',').append(page).append(',').append(counted)
+                            probeLines.append(Instant.ofEpochMilli(sentAt)).append(',').append(page).append(',').append(counted)
                                     .append(',').append(accepted / 1_000_000).append(',')
                                     .append((now - sent) / 1_000_000).append('\n');
                             probeOver();
@@ -415,7 +424,7 @@ public final class LatencyBenchmark {
                 done.complete(new Measured(latencies.summary(), probesSent, probesUnseen, probeErrors,
                         latencies.percentileMs(0.9), accepted, failed, late, options.window(),
                         new double[] {ingested.percentileMs(0.5), ingested.percentileMs(0.9),
-                                ingested.percentileMs(0.99)}));
+                                ingested.percentileMs(0.99)}, probeTimes));
             }
         }
 
