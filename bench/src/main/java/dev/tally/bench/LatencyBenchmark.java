@@ -62,7 +62,8 @@ public final class LatencyBenchmark {
                   --warmup S      seconds of load before probes count (default 60: for about the first 40 s
                                   the services' JITs compile and stage 1's batches are ten times larger)
                   --seconds S     seconds of load during which probes count (default 60)
-                  --probes N      probes per second (default 5)
+                  --probes N      probes per second (default 20: 1,200 a minute; of 300, p99 was the third
+                                  slowest probe, and moved by 100-200 ms between runs)
                   --partitions N  partitions of clicks (default 8)
                   --users N       distinct users (default 100000)
                   --pages N       distinct pages of the load (default 1000)
@@ -95,7 +96,7 @@ public final class LatencyBenchmark {
             int batch = 100;
             long warmup = 60;
             long seconds = 60;
-            int probes = 5;
+            int probes = 20;
             int partitions = 8;
             int users = 100_000;
             int pages = 1_000;
