@@ -268,12 +268,12 @@ public final class LatencyBenchmark {
         private final Latencies latencies = new Latencies();
         /** Of each probe that ingest accepted, the time until it did (its 202). */
         private final Latencies ingested = new Latencies();
+        /** The measured probes that were seen, for {@link ProbeHops}. */
+        private final List<ProbeHops.Probe> probeTimes = new ArrayList<>();
         /**
          * Every probe seen: when it was sent (UTC), its page, whether it was measured (not of the warm-up), ms until
          * ingest accepted it, ms until it was seen.
          */
-        /** The measured probes that were seen, for {@link ProbeHops}. */
-        private final List<ProbeHops.Probe> probeTimes = new ArrayList<>();
         private final StringBuilder probeLines = new StringBuilder("sent,page,measured,ingested_ms,seen_ms\n");
         private long loadStarted;
         private long measureStart;

@@ -17,6 +17,8 @@ public final class Lz4Blobs {
     /** "LZ4" and 1. */
     static final int MAGIC = 0x4C5A3401;
     private static final int HEADER = 8;
+    /** No checkpoint or outbox row is larger (PostgreSQL's limit for a value is 1 GB). */
+    private static final int MAX_LENGTH = 1 << 30;
     private static final LZ4Factory LZ4 = LZ4Factory.fastestInstance();
 
     private Lz4Blobs() {
@@ -40,8 +42,14 @@ public final class Lz4Blobs {
             return stored;
         }
         int length = ByteBuffer.wrap(stored).getInt(4);
+        if (length < 0 || length > MAX_LENGTH) {
+            throw new IllegalStateException("a compressed blob says it holds " + length + " bytes");
+        }
         byte[] raw = new byte[length];
-        LZ4.fastDecompressor().decompress(stored, HEADER, raw, 0, length);
+        int expanded = LZ4.safeDecompressor().decompress(stored, HEADER, stored.length - HEADER, raw, 0, length);
+        if (expanded != length) {
+            throw new IllegalStateException("a compressed blob held " + expanded + " bytes, not " + length);
+        }
         return raw;
     }
 }

@@ -83,6 +83,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         boolean dirty;
         /** The last snapshot taken could not be stored: the next batch takes another. */
         volatile boolean snapshotLost;
+        /** A snapshot of this partition is waiting to be stored, or being stored: no other is taken meanwhile. */
+        volatile boolean snapshotPending;
     }
 
     /** A record read: its offset, and its value (null if unreadable: counted as read, changes nothing). */
@@ -136,12 +138,13 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         this.redelivered = registry.counter(skippedMetric, "reason", "already-read", "view_version", version.tag());
         this.fenced = registry.counter("tally.aggregator.partitions.fenced", "stage", stage, "view_version",
                 version.tag());
-        this.deltaBytes = bytes(registry, "tally.aggregator.checkpoint.bytes", "what a partition's checkpoint "
-                + "takes: a batch's delta, or a snapshot", stage).tag("kind", "delta").register(registry);
-        this.snapshotBytes = bytes(registry, "tally.aggregator.checkpoint.bytes", "what a partition's checkpoint "
-                + "takes: a batch's delta, or a snapshot", stage).tag("kind", "snapshot").register(registry);
-        this.outboxBytes = bytes(registry, "tally.aggregator.outbox.bytes", "the values of the records a batch "
-                + "writes to the outbox, before they are published", stage).register(registry);
+        String checkpointBytes = "what a partition's checkpoint stores (compressed): a batch's delta, or a snapshot";
+        this.deltaBytes = bytes("tally.aggregator.checkpoint.bytes", checkpointBytes, stage).tag("kind", "delta")
+                .register(registry);
+        this.snapshotBytes = bytes("tally.aggregator.checkpoint.bytes", checkpointBytes, stage)
+                .tag("kind", "snapshot").register(registry);
+        this.outboxBytes = bytes("tally.aggregator.outbox.bytes", "the characters of the record values a partition's "
+                + "batch writes to the outbox, before they are compressed and published", stage).register(registry);
         this.snapshotsStored = snapshotCounter(registry, stage, "stored");
         this.snapshotsStale = snapshotCounter(registry, stage, "stale");
         this.snapshotsFailed = snapshotCounter(registry, stage, "failed");
@@ -152,8 +155,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
     }
 
-    private io.micrometer.core.instrument.DistributionSummary.Builder bytes(MeterRegistry registry, String name,
-                                                                           String description, String stage) {
+    private io.micrometer.core.instrument.DistributionSummary.Builder bytes(String name, String description,
+                                                                           String stage) {
         return io.micrometer.core.instrument.DistributionSummary.builder(name).description(description)
                 .baseUnit("bytes").tag("stage", stage).tag("view_version", version.tag());
     }
@@ -460,7 +463,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     /**
      * Snapshots what is due of the partitions just committed, and hands them to be stored. Partitions grow alike and
      * fall due together: one due snapshot per batch, and none while another is being stored, spreads them over
-     * batches; one overdue goes anyway.
+     * batches; one overdue goes anyway, unless one of the same partition is still waiting (so at most one per
+     * partition waits, and the bytes held are bounded by the partitions' snapshots). Sizes are as stored: compressed.
      */
     private long takeSnapshots(List<PartitionCommit> committed, Map<Integer, S> states) {
         boolean taken = false;
@@ -468,7 +472,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         for (PartitionCommit commit : committed) {
             S state = states.get(commit.partition());
             int due = snapshotDue(state);
-            if (due == 2 || due == 1 && !taken && snapshotsInFlight.get() == 0) {
+            if (!state.snapshotPending && (due == 2 || due == 1 && !taken && snapshotsInFlight.get() == 0)) {
                 taken = true;
                 byte[] snapshot = snapshot(state);
                 snapshotBytes.record(snapshot.length);
@@ -477,6 +481,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 state.deltaBytes = 0;
                 state.deltas = 0;
                 state.snapshotLost = false;
+                state.snapshotPending = true;
                 store(commit.partition(), state, state.deltaSeq, snapshot);
             }
         }
@@ -490,6 +495,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                         .subscribeAsCompletionStage())
                 .whenComplete((stored, error) -> {
                     snapshotsInFlight.decrementAndGet();
+                    state.snapshotPending = false;
                     if (error != null) {
                         snapshotsFailed.increment();
                         state.snapshotLost = true;

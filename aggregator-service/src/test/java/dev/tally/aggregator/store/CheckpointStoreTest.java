@@ -37,6 +37,15 @@ class CheckpointStoreTest {
     @Inject
     StreamStateRepository repository;
 
+    @Inject
+    io.vertx.mutiny.sqlclient.Pool pool;
+
+    /** The deltas kept in the table, whatever a load would skip. */
+    private long storedDeltas(String stage) {
+        return pool.preparedQuery("SELECT count(*) FROM aggregator.checkpoint_delta WHERE stage = $1")
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(stage)).await().atMost(WAIT).iterator().next().getLong(0);
+    }
+
     private static String stage() {
         return "v" + (1_000 + ThreadLocalRandom.current().nextInt(1_000_000)) + ".stage1"; // no other test's rows
     }
@@ -84,6 +93,7 @@ class CheckpointStoreTest {
         assertArrayEquals(bytes("s2"), after.snapshot());
         assertDeltas(after, "tick");
         assertEquals(3, after.deltaSeq());
+        assertEquals(1, storedDeltas(stage), "the deltas the snapshot includes are deleted");
 
         assertFalse(store(stage, 1, "s1"), "an older snapshot stored late changes nothing");
         assertArrayEquals(bytes("s2"), load(stage).snapshot());
@@ -93,6 +103,7 @@ class CheckpointStoreTest {
         assertTrue(store(stage, 4, "s4"));
         assertArrayEquals(bytes("s4"), load(stage).snapshot());
         assertDeltas(load(stage));
+        assertEquals(0, storedDeltas(stage));
     }
 
     @Test
