@@ -38,10 +38,11 @@ public final class Lz4Blobs {
 
     /** The blob as it was before {@link #compress}: expanded, or itself if it was stored as is. */
     public static byte[] expand(byte[] stored) {
-        if (stored.length < HEADER || ByteBuffer.wrap(stored).getInt(0) != MAGIC) {
+        ByteBuffer header = ByteBuffer.wrap(stored);
+        if (stored.length < HEADER || header.getInt(0) != MAGIC) {
             return stored;
         }
-        int length = ByteBuffer.wrap(stored).getInt(4);
+        int length = header.getInt(4);
         if (length < 0 || length > MAX_LENGTH) {
             throw new IllegalStateException("a compressed blob says it holds " + length + " bytes");
         }

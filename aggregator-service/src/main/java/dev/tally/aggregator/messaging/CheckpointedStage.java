@@ -9,6 +9,7 @@ import dev.tally.aggregator.store.StreamStateRepository.Checkpoint;
 import dev.tally.aggregator.store.StreamStateRepository.OutRecord;
 import dev.tally.aggregator.store.StreamStateRepository.PartitionCommit;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.mutiny.Uni;
@@ -28,7 +29,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * What both stages of the stream engine share: per-partition state in memory, restored from its checkpoint on
@@ -104,18 +107,16 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private final Counter redelivered;
     private final Counter fenced;
     private final Timer commitLatency;
-    private final io.micrometer.core.instrument.DistributionSummary deltaBytes;
-    private final io.micrometer.core.instrument.DistributionSummary snapshotBytes;
-    private final io.micrometer.core.instrument.DistributionSummary outboxBytes;
+    private final DistributionSummary deltaBytes;
+    private final DistributionSummary snapshotBytes;
+    private final DistributionSummary outboxBytes;
     private final Counter snapshotsStored;
     private final Counter snapshotsStale;
     private final Counter snapshotsFailed;
     /** The snapshots being stored, one after the other. */
-    private java.util.concurrent.CompletableFuture<?> snapshots = java.util.concurrent.CompletableFuture
-            .completedFuture(null);
-    private final java.util.concurrent.atomic.AtomicInteger snapshotsInFlight =
-            new java.util.concurrent.atomic.AtomicInteger();
-    private final io.micrometer.core.instrument.DistributionSummary batchSize;
+    private CompletableFuture<?> snapshots = CompletableFuture.completedFuture(null);
+    private final AtomicInteger snapshotsInFlight = new AtomicInteger();
+    private final DistributionSummary batchSize;
     protected final StreamStateRepository repository;
     protected final DerivedPublisher publisher;
     protected final ObjectMapper json;
@@ -150,14 +151,13 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         this.snapshotsFailed = snapshotCounter(registry, stage, "failed");
         this.commitLatency = Timer.builder("tally.aggregator.batch.commit").tag("stage", stage)
                 .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
-        this.batchSize = io.micrometer.core.instrument.DistributionSummary.builder("tally.aggregator.batch.records")
+        this.batchSize = DistributionSummary.builder("tally.aggregator.batch.records")
                 .description("records of a batch not read before").tag("stage", stage)
                 .tag("view_version", version.tag()).publishPercentiles(0.5, 0.99).register(registry);
     }
 
-    private io.micrometer.core.instrument.DistributionSummary.Builder bytes(String name, String description,
-                                                                           String stage) {
-        return io.micrometer.core.instrument.DistributionSummary.builder(name).description(description)
+    private DistributionSummary.Builder bytes(String name, String description, String stage) {
+        return DistributionSummary.builder(name).description(description)
                 .baseUnit("bytes").tag("stage", stage).tag("view_version", version.tag());
     }
 
@@ -299,7 +299,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * Completes once the work queued so far (batches and ticks) is done: a partition that moves away must not be
      * committed here after its next owner restored it.
      */
-    synchronized java.util.concurrent.CompletableFuture<?> queued() {
+    synchronized CompletableFuture<?> queued() {
         // and the deletes of published outbox rows: a next owner would otherwise publish them again
         return last.thenCompose(done -> publisher.deletes());
     }
@@ -331,7 +331,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
     }
 
-    private java.util.concurrent.CompletableFuture<?> last = java.util.concurrent.CompletableFuture
+    private CompletableFuture<?> last = CompletableFuture
             .completedFuture(null);
 
     /**
@@ -339,8 +339,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * on the Vert.x context it came from: both change the partitions' state.
      */
     private synchronized Uni<Void> oneAtATime(java.util.function.Supplier<Uni<Void>> work) {
-        java.util.concurrent.CompletableFuture<Void> done = new java.util.concurrent.CompletableFuture<>();
-        java.util.concurrent.CompletableFuture<?> previous = last;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        CompletableFuture<?> previous = last;
         last = done.exceptionally(e -> null);
         io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
         previous.whenComplete((ignored, error) -> {
