@@ -2,6 +2,7 @@ package dev.tally.aggregator.messaging;
 
 import dev.tally.aggregator.AggregatorConfig;
 import dev.tally.aggregator.domain.Interner;
+import dev.tally.aggregator.domain.Lz4Blobs;
 import dev.tally.aggregator.domain.PartialWindows;
 import dev.tally.aggregator.domain.SessionWindows;
 import dev.tally.aggregator.domain.Window;
@@ -97,7 +98,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         Gauge.builder("tally.aggregator.windows.open", states,
                 s -> s.values().stream().mapToInt(p -> p.windows.openWindows()).sum()).tag("stage", STAGE)
                 .tag("view_version", tag).register(registry);
-        LOG.infof("view version %d, windows: %s", version.number(), specs);
+        LOG.infof("view version %d, windows: %s; checkpoints and outbox compressed by %s", version.number(), specs,
+                Lz4Blobs.codec());
     }
 
     @Override
