@@ -120,7 +120,7 @@ final class PartialPacks {
      * {@code single}). A partial of a definition that {@code specs} does not know (no longer configured) is left
      * out; {@code specs} also gives each definition's name as one shared string.
      */
-    Input read(String value, Function<String, String> specs, Function<String, PagePartial> single)
+    Input read(byte[] value, Function<String, String> specs, Function<byte[], PagePartial> single)
             throws IOException {
         try (JsonParser in = factory.createParser(value)) {
             if (in.nextToken() != JsonToken.START_OBJECT || !"type".equals(in.nextFieldName())

@@ -6,7 +6,7 @@ import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -36,7 +36,7 @@ final class StageConsumer<R> implements AutoCloseable {
     private final CheckpointedStage<?, R> stage;
     private final String topic;
     private final int maxBatchRecords;
-    private final KafkaConsumer<String, String> consumer;
+    private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private volatile boolean running = true;
     /** The batch being committed, or null; only this consumer's thread touches it and {@link #next}. */
@@ -58,7 +58,7 @@ final class StageConsumer<R> implements AutoCloseable {
         // a consumer killed without leaving the group is noticed within 10 s, so its partitions move on quickly
         config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
         config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
-        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+        this.consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         this.thread = new Thread(this::run, "tally-" + group);
         thread.setDaemon(true);
     }
@@ -73,7 +73,7 @@ final class StageConsumer<R> implements AutoCloseable {
             while (running) {
                 try {
                     boolean busy = inFlight != null || !next.isEmpty();
-                    ConsumerRecords<String, String> records = consumer.poll(busy ? BUSY_POLL : IDLE_POLL);
+                    ConsumerRecords<byte[], byte[]> records = consumer.poll(busy ? BUSY_POLL : IDLE_POLL);
                     if (!records.isEmpty()) {
                         stage.parseInto(next, records);
                     }

@@ -322,7 +322,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     }
 
     @Override
-    ClickEvent parse(String value, int partition, long offset) {
+    ClickEvent parse(byte[] value, int partition, long offset) {
         try {
             ClickEvent event = json.readValue(value, ClickEvent.class);
             if (event.eventId() == null || event.pageId() == null || event.userId() == null

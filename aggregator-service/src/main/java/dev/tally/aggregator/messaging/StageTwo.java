@@ -183,7 +183,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
     }
 
     @Override
-    PartialPacks.Input parse(String value, int partition, long offset) {
+    PartialPacks.Input parse(byte[] value, int partition, long offset) {
         try {
             return packs.read(value, this::specName, single -> {
                 try {

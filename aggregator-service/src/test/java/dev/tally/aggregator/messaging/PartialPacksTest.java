@@ -46,7 +46,7 @@ class PartialPacksTest {
         List<PartialWindows.Update> read = new ArrayList<>();
         for (OutRecord record : records) {
             assertNull(record.key());
-            PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(record.value(), SPECS, this::single);
+            PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(bytes(record.value()), SPECS, this::single);
             assertEquals(3, partials.sourcePartition());
             assertEquals(1234L, partials.sourceOffset());
             for (PartialWindows.Update update : partials.updates()) {
@@ -73,7 +73,7 @@ class PartialPacksTest {
         int total = 0;
         for (OutRecord record : records) {
             assertTrue(record.value().length() < PartialPacks.MAX_CHARS + 4096, record.value().length() + " chars");
-            total += ((PartialPacks.Partials) packs.read(record.value(), SPECS, this::single)).updates().size();
+            total += ((PartialPacks.Partials) packs.read(bytes(record.value()), SPECS, this::single)).updates().size();
         }
         assertEquals(2000, total);
     }
@@ -83,7 +83,7 @@ class PartialPacksTest {
         List<OutRecord> records = packs.pack("page-partials", 1, 0, 7,
                 List.of(update("/a", "minute", 1, BigDecimal.ONE), update("/b", "hour", 2, BigDecimal.ONE)));
 
-        PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(records.get(0).value(), SPECS,
+        PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(bytes(records.get(0).value()), SPECS,
                 this::single);
         assertEquals(List.of("/a"), partials.updates().stream().map(PartialWindows.Update::pageId).toList());
     }
@@ -96,11 +96,11 @@ class PartialPacksTest {
                 new BigDecimal("4.5"), 9L, null, null, 77L));
         String watermark = JSON.writeValueAsString(PagePartial.watermark(5, start, true));
 
-        PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(partial, SPECS, this::single);
+        PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(bytes(partial), SPECS, this::single);
         assertEquals(77L, partials.sourceOffset());
         assertEquals(List.of(new PartialWindows.Update(5, "/a", new Window("minute", start, start.plusSeconds(60)),
                 3, 2, "exact", 0.0, new BigDecimal("4.5"), 9)), partials.updates());
-        assertEquals(new PartialPacks.Watermark(5, start, true), packs.read(watermark, SPECS, this::single));
+        assertEquals(new PartialPacks.Watermark(5, start, true), packs.read(bytes(watermark), SPECS, this::single));
     }
 
     @Test
@@ -108,7 +108,7 @@ class PartialPacksTest {
         String reordered = "{\"source_partition\":1,\"type\":\"partials\",\"source_offset\":5,\"partials\":"
                 + "[[\"minute\",\"/a\",0,60000,1,1,\"exact\",0.0,0,1]]}";
 
-        assertThrows(IllegalArgumentException.class, () -> packs.read(reordered, SPECS, this::single));
+        assertThrows(IllegalArgumentException.class, () -> packs.read(bytes(reordered), SPECS, this::single));
     }
 
     private static PartialWindows.Update update(String page, String spec, int i, BigDecimal sum) {
@@ -117,7 +117,12 @@ class PartialPacksTest {
                 i % 5 == 0 ? "hll" : "exact", i % 5 == 0 ? 0.0163 : 0.0, sum, i + 2);
     }
 
-    private PagePartial single(String value) {
+    /** A record's value as stage 2's consumer reads it. */
+    private static byte[] bytes(String value) {
+        return value.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private PagePartial single(byte[] value) {
         try {
             return JSON.readValue(value, PagePartial.class);
         } catch (IOException e) {
