@@ -130,6 +130,8 @@ final class AggregatorReport {
                 dec(v[1] * 1000), dec(v[4] * 1000)));
         md.append('\n');
 
+        storedPerEvent(md, m);
+
         md.append(String.format(Locale.ROOT, "Where the CPU went during the backlog (cores busy on average; the "
                         + "machine has %d): aggregator-service %s, stack (Kafka broker + Artemis; PostgreSQL runs "
                         + "detached and is counted apart) %s, PostgreSQL %s, machine busy %s. ConsumerPerformance's JVM used %.1f "
@@ -160,4 +162,28 @@ final class AggregatorReport {
     private static String pct(double share) {
         return Double.isNaN(share) ? "—" : String.format(Locale.ROOT, "%.0f%%", share * 100);
     }
+    /**
+     * What the checkpoints and the outbox stored per event counted, by stage, from the service's own byte metrics
+     * (checkpoint bytes after compression; outbox characters before it): the same every run, unlike the rates.
+     */
+    private static void storedPerEvent(StringBuilder md, AggregatorBenchmark.Measured m) {
+        double events = m.counted();
+        Map<String, double[]> stored = new TreeMap<>();
+        for (PromScrape.Sample s : m.last().all("tally_aggregator_checkpoint_bytes_sum")) {
+            double[] v = stored.computeIfAbsent(s.labels().getOrDefault("stage", "?"), k -> new double[3]);
+            v["snapshot".equals(s.labels().get("kind")) ? 1 : 0] += s.value();
+        }
+        for (PromScrape.Sample s : m.last().all("tally_aggregator_outbox_bytes_sum")) {
+            stored.computeIfAbsent(s.labels().getOrDefault("stage", "?"), k -> new double[3])[2] += s.value();
+        }
+        if (stored.isEmpty() || events <= 0) {
+            return;
+        }
+        md.append("Stored per event counted, from `tally_aggregator_checkpoint_bytes` (compressed) and "
+                + "`tally_aggregator_outbox_bytes` (characters, before compression):\n\n");
+        md.append("| stage | checkpoint deltas, bytes | snapshots, bytes | outbox, characters |\n|---|---:|---:|---:|\n");
+        stored.forEach((stage, v) -> row(md, stage, dec(v[0] / events), dec(v[1] / events), dec(v[2] / events)));
+        md.append('\n');
+    }
+
 }

@@ -50,6 +50,12 @@ public final class WindowTotals {
         boolean changed;
         /** In {@link #unsaved}: changed since the last checkpoint. */
         boolean unsaved;
+        /**
+         * Which source partitions' partials changed since the last checkpoint (bit {@code p} for partition {@code p}
+         * below 64; {@link #unsavedBeyond} for any other): a delta carries only those.
+         */
+        long unsavedPartials;
+        boolean unsavedBeyond;
         /** Forgotten, or replaced by a restore. */
         boolean gone;
         /** When (epoch ms of event time) it waits for in {@link #due}: its close, then once final its expiry. */
@@ -70,6 +76,19 @@ public final class WindowTotals {
                 partials = java.util.Arrays.copyOf(partials, partition + 1);
             }
             partials[partition] = value;
+        }
+
+        /** Whether a delta carries the partial of {@code partition}. */
+        boolean unsavedPartial(int partition) {
+            return unsavedBeyond || (partition < 64 && (unsavedPartials & (1L << partition)) != 0);
+        }
+
+        void partialChanged(int partition) {
+            if (partition < 64) {
+                unsavedPartials |= 1L << partition;
+            } else {
+                unsavedBeyond = true;
+            }
         }
     }
 
@@ -155,6 +174,7 @@ public final class WindowTotals {
         total.put(update.partition(), new PartialValue(update.views(), update.uniqueUsers(),
                 update.valueSum(), "exact".equals(update.method()), update.relativeError(), update.version(),
                 sourceOffset == null ? -1 : sourceOffset));
+        total.partialChanged(update.partition());
         markChanged(total);
         markUnsaved(total);
         return true;
@@ -310,7 +330,7 @@ public final class WindowTotals {
         writeSources(out);
         out.writeInt(totals.size());
         for (Total total : totals.values()) {
-            writeTotal(total, out);
+            writeTotal(total, false, out);
         }
     }
 
@@ -338,7 +358,12 @@ public final class WindowTotals {
         }
     }
 
-    private void writeTotal(Total total, java.io.DataOutput out) throws java.io.IOException {
+    /**
+     * A total with its partials: all of them for a snapshot; for a delta ({@code changedOnly}) those changed since the
+     * last checkpoint, since a delta is only ever read over the state it was written after. A page's day window
+     * changes in nearly every batch, but in one or two of its eight partials.
+     */
+    private void writeTotal(Total total, boolean changedOnly, java.io.DataOutput out) throws java.io.IOException {
         out.writeUTF(total.key.spec());
         out.writeUTF(total.key.pageId());
         out.writeLong(total.window.start().toEpochMilli());
@@ -346,13 +371,13 @@ public final class WindowTotals {
         out.writeBoolean(total.finalSent);
         out.writeBoolean(total.changed);
         int count = 0;
-        for (PartialValue partial : total.partials) {
-            count += partial == null ? 0 : 1;
+        for (int partition = 0; partition < total.partials.length; partition++) {
+            count += total.partials[partition] == null || (changedOnly && !total.unsavedPartial(partition)) ? 0 : 1;
         }
         out.writeInt(count);
         for (int partition = 0; partition < total.partials.length; partition++) {
             PartialValue partial = total.partials[partition];
-            if (partial == null) {
+            if (partial == null || (changedOnly && !total.unsavedPartial(partition))) {
                 continue;
             }
             out.writeInt(partition);
@@ -366,12 +391,20 @@ public final class WindowTotals {
         }
     }
 
-    /** Reads a total written by {@link #writeTotal} into the state, unless its definition is gone. */
-    private void readTotal(java.io.DataInputStream in, boolean withOffsets) throws java.io.IOException {
+    /**
+     * Reads a total written by {@link #writeTotal} into the state, unless its definition is gone. From a delta
+     * ({@code delta}) it updates the total held, if there is one, with the partials the delta carries (those that
+     * changed; a delta of format 4 or earlier carried them all, which comes to the same); from a snapshot, or for a
+     * total new in the delta, it is the whole total.
+     */
+    private void readTotal(java.io.DataInputStream in, boolean withOffsets, boolean delta)
+            throws java.io.IOException {
         String spec = in.readUTF();
         String page = in.readUTF();
         Window window = new Window(spec, Instant.ofEpochMilli(in.readLong()), Instant.ofEpochMilli(in.readLong()));
-        Total total = new Total(new Key(spec, page, window.start()), window, sourcePartitions);
+        Key key = new Key(spec, page, window.start());
+        Total held = delta ? totals.get(key) : null;
+        Total total = held != null ? held : new Total(key, window, sourcePartitions);
         total.finalSent = in.readBoolean();
         boolean wasChanged = in.readBoolean();
         int partials = in.readInt();
@@ -380,12 +413,17 @@ public final class WindowTotals {
                     new java.math.BigDecimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong(),
                     withOffsets ? in.readLong() : -1));
         }
-        if (specs.containsKey(spec)) {
+        if (!specs.containsKey(spec)) {
+            return;
+        }
+        if (held == null) {
             forget(totals.put(total.key, total));
             queue(total, closesAt(specs.get(spec), window)); // a final one moves on to its expiry when due
-            if (wasChanged) {
-                markChanged(total);
-            }
+        }
+        if (wasChanged) {
+            markChanged(total);
+        } else {
+            total.changed = false; // out of the list at restored()
         }
     }
 
@@ -397,7 +435,7 @@ public final class WindowTotals {
     }
 
     private void restored() {
-        changed.removeIf(t -> t.gone);
+        changed.removeIf(t -> t.gone || !t.changed);
         unsaved.removeIf(t -> t.gone);
     }
 
@@ -406,7 +444,7 @@ public final class WindowTotals {
         writeSources(out);
         out.writeInt(unsaved.size());
         for (Total total : unsaved) {
-            writeTotal(total, out);
+            writeTotal(total, true, out);
         }
         out.writeInt(removed.size());
         for (Key key : removed) {
@@ -421,7 +459,7 @@ public final class WindowTotals {
         readSources(in);
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
-            readTotal(in, withOffsets);
+            readTotal(in, withOffsets, true);
         }
         int gone = in.readInt();
         for (int i = 0; i < gone; i++) {
@@ -434,6 +472,8 @@ public final class WindowTotals {
     public void checkpointed() {
         for (Total total : unsaved) {
             total.unsaved = false;
+            total.unsavedPartials = 0;
+            total.unsavedBeyond = false;
         }
         unsaved.clear();
         removed.clear();
@@ -452,7 +492,7 @@ public final class WindowTotals {
         readSources(in);
         int totalCount = in.readInt();
         for (int i = 0; i < totalCount; i++) {
-            readTotal(in, withOffsets);
+            readTotal(in, withOffsets, false);
         }
         restored();
     }

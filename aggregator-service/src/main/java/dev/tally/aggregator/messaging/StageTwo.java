@@ -57,7 +57,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
     private final PartialPacks packs;
 
     StageTwo(ViewVersion version, EngineContext context) {
-        super(version, STAGE, 4, "tally.aggregator.partials.skipped", context);
+        super(version, STAGE, 5, "tally.aggregator.partials.skipped", context);
         this.config = context.config();
         this.topics = context.topics();
         this.packs = new PartialPacks(context.json().getFactory());
@@ -150,10 +150,13 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
         state.totals.writeTo(out);
     }
 
-    /** Format 3 had no source offsets; format 4 has them. */
+    /**
+     * Format 3 had no source offsets; format 4 has them. Since format 5 a delta carries only the partials that
+     * changed, which a build that reads up to format 4 would take for the whole total: it refuses them instead.
+     */
     @Override
     boolean reads(int format) {
-        return format == 3 || format == 4;
+        return format >= 3 && format <= 5;
     }
 
     @Override

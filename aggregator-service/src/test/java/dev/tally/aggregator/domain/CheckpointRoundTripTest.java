@@ -184,6 +184,39 @@ class CheckpointRoundTripTest {
         }
     }
 
+    @Test
+    void aStageTwoDeltaCarriesOnlyThePartialsThatChangedSinceTheLastCheckpoint() throws IOException {
+        List<WindowSpec> specs = List.of(SPECS.get(2));
+        Instant midnight = BASE.truncatedTo(java.time.temporal.ChronoUnit.DAYS);
+        Window day = new Window("day", midnight, midnight.plus(Duration.ofDays(1)));
+        WindowTotals live = new WindowTotals(specs, 3, Duration.ofMinutes(2));
+        for (int p = 0; p < 3; p++) {
+            live.apply(update(p, day, 10 + p, 1), 100L);
+        }
+        live.drain();
+        byte[] snapshot = bytes(live::writeTo);
+        live.checkpointed();
+        live.apply(update(1, day, 20, 2), 200L);
+        byte[] delta = bytes(live::writeChanges);
+
+        // read over nothing, the delta holds partition 1's new partial alone
+        WindowTotals deltaAlone = new WindowTotals(specs, 3, Duration.ofMinutes(2));
+        read(delta, in -> deltaAlone.readChanges(in, true));
+        assertEquals(List.of(20L), deltaAlone.drain().stream().map(WindowTotals.Result::views).toList());
+        // read over the snapshot it follows, the other two partials are still there: the total the live state has
+        WindowTotals restored = new WindowTotals(specs, 3, Duration.ofMinutes(2));
+        read(snapshot, in -> restored.readFrom(in, true));
+        read(delta, in -> restored.readChanges(in, true));
+        List<WindowTotals.Result> results = restored.drain();
+        assertEquals(List.of(10L + 20 + 12), results.stream().map(WindowTotals.Result::views).toList());
+        assertEquals(live.drain(), results);
+    }
+
+    private static PartialWindows.Update update(int partition, Window window, long views, long version) {
+        return new PartialWindows.Update(partition, "page-1", window, views, 1, "exact", 0.0,
+                java.math.BigDecimal.ZERO, version);
+    }
+
     private static List<String> run(WindowTotals totals, List<PartialWindows.Update> updates,
                                     List<Object[]> watermarks) {
         updates.forEach(update -> totals.apply(update, 1000 + update.version()));
