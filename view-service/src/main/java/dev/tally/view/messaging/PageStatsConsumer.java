@@ -22,10 +22,12 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
@@ -84,7 +86,7 @@ public class PageStatsConsumer {
     private volatile boolean running = true;
     private volatile long lastPollMillis;
     private Thread thread;
-    private KafkaConsumer<String, String> consumer;
+    private KafkaConsumer<String, byte[]> consumer;
 
     @Inject
     public PageStatsConsumer(PageWindowRepository repository, ServingVersions serving, ObjectMapper json,
@@ -122,7 +124,8 @@ public class PageStatsConsumer {
         // a consumer killed without leaving the group is noticed within 10 s, so its partitions move on quickly
         config.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, 10_000);
         config.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 2_000);
-        consumer = new KafkaConsumer<>(config, new StringDeserializer(), new StringDeserializer());
+        // values as bytes: Jackson reads their UTF-8 as it came, without a String decoded first
+        consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         thread = new Thread(this::run, "tally-view-page-stats");
         thread.setDaemon(true);
         thread.start();
@@ -157,10 +160,10 @@ public class PageStatsConsumer {
             return offsets.isEmpty();
         }
 
-        void add(ConsumerRecords<String, String> records) {
+        void add(ConsumerRecords<String, byte[]> records) {
             int current = serving.current();
             for (TopicPartition partition : records.partitions()) {
-                List<ConsumerRecord<String, String>> read = records.records(partition);
+                List<ConsumerRecord<String, byte[]>> read = records.records(partition);
                 offsets.put(partition, new OffsetAndMetadata(read.get(read.size() - 1).offset() + 1));
                 int version = ViewVersions.versionOf(partition.topic());
                 if (version < current) {
@@ -168,7 +171,7 @@ public class PageStatsConsumer {
                     continue;
                 }
                 Map<String, WindowResult> byKey = newest.computeIfAbsent(version, v -> new LinkedHashMap<>());
-                for (ConsumerRecord<String, String> record : read) {
+                for (ConsumerRecord<String, byte[]> record : read) {
                     WindowResult result;
                     try {
                         result = json.readValue(record.value(), WindowResult.class);
@@ -181,7 +184,7 @@ public class PageStatsConsumer {
                     if (result.pageId() == null || result.window() == null) {
                         unreadable.increment();
                         LOG.warnf("a %s record without page_id or window, skipped: %s", record.topic(),
-                                record.value());
+                                new String(record.value(), StandardCharsets.UTF_8));
                         continue;
                     }
                     considered++;
@@ -203,7 +206,7 @@ public class PageStatsConsumer {
             consumer.subscribe(TOPICS, new Flush());
             while (running) {
                 try {
-                    ConsumerRecords<String, String> records = consumer.poll(inFlight != null ? BUSY_POLL : IDLE_POLL);
+                    ConsumerRecords<String, byte[]> records = consumer.poll(inFlight != null ? BUSY_POLL : IDLE_POLL);
                     lastPollMillis = System.currentTimeMillis();
                     if (!records.isEmpty()) {
                         pending.add(records);
