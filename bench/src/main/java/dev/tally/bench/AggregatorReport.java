@@ -181,7 +181,8 @@ final class AggregatorReport {
         }
         md.append("Stored per event counted, from `tally_aggregator_checkpoint_bytes` (compressed) and "
                 + "`tally_aggregator_outbox_bytes` (characters, before compression):\n\n");
-        md.append("| stage | checkpoint deltas, bytes | snapshots, bytes | outbox, characters |\n|---|---:|---:|---:|\n");
+        md.append("| stage | checkpoint deltas, bytes | snapshots, bytes | outbox, characters |\n"
+                + "|---|---:|---:|---:|\n");
         stored.forEach((stage, v) -> row(md, stage, dec(v[0] / events), dec(v[1] / events), dec(v[2] / events)));
         md.append('\n');
     }

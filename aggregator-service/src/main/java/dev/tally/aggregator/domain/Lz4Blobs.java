@@ -19,28 +19,33 @@ public final class Lz4Blobs {
     private static final int HEADER = 8;
     /** No checkpoint or outbox row is larger (PostgreSQL's limit for a value is 1 GB). */
     private static final int MAX_LENGTH = 1 << 30;
+    /** Why the JNI codec did not load, or null if it did. */
+    private static String nativeMissing;
     private static final LZ4Factory LZ4 = factory();
 
     private Lz4Blobs() {
     }
 
     /**
-     * lz4-java's JNI codec, about two and a half times as fast as its Java one on
-     * blobs like these (the Java one took a sixth of the aggregator's CPU in {@code bench/aggregator.sh}), or the Java one where the native library does not load.
+     * lz4-java's JNI codec, about two and a half times as fast as its Java one on blobs like these (the Java one took
+     * a sixth of the aggregator's CPU in {@code bench/aggregator.sh}), or the Java one where the native library does
+     * not load (no library in the jar for this platform, or a temporary directory it cannot be loaded from).
      * {@code fastestInstance()} would always give the Java one here: it loads the native library only for classes of
-     * the system class loader, and Quarkus loads the application with its own.
+     * the system class loader, and Quarkus loads the application with its own. Both write the same LZ4 blocks.
      */
     private static LZ4Factory factory() {
         try {
             return LZ4Factory.nativeInstance();
-        } catch (Throwable notLoaded) { // no library for this platform, or loaded by another class loader already
+        } catch (Throwable notLoaded) {
+            nativeMissing = notLoaded.toString();
             return LZ4Factory.fastestJavaInstance();
         }
     }
 
-    /** Which codec compresses, for the start-up log. */
+    /** Which codec compresses (and why not the native one, if so), for the start-up log. */
     public static String codec() {
-        return LZ4.toString();
+        return nativeMissing == null ? LZ4.toString() : LZ4 + " (the native library did not load: " + nativeMissing
+                + ")";
     }
 
     /** The first {@code length} bytes of {@code raw}, compressed; or a copy of them if that is no smaller. */

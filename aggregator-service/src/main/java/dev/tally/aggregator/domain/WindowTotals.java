@@ -51,11 +51,16 @@ public final class WindowTotals {
         /** In {@link #unsaved}: changed since the last checkpoint. */
         boolean unsaved;
         /**
-         * Which source partitions' partials changed since the last checkpoint (bit {@code p} for partition {@code p}
-         * below 64; {@link #unsavedBeyond} for any other): a delta carries only those.
+         * Which source partitions' partials changed since the last checkpoint, bit {@code p} for partition {@code p}:
+         * a delta carries only those. {@link #unsavedBeyond} (a partition from 64 on changed) makes it carry all.
          */
         long unsavedPartials;
         boolean unsavedBeyond;
+        /**
+         * Made since the last checkpoint under the key of a total forgotten since then: a delta carries it whole, to
+         * replace the forgotten one that the state it is read over still holds.
+         */
+        boolean unsavedWhole;
         /** Forgotten, or replaced by a restore. */
         boolean gone;
         /** When (epoch ms of event time) it waits for in {@link #due}: its close, then once final its expiry. */
@@ -78,9 +83,10 @@ public final class WindowTotals {
             partials[partition] = value;
         }
 
-        /** Whether a delta carries the partial of {@code partition}. */
-        boolean unsavedPartial(int partition) {
-            return unsavedBeyond || (partition < 64 && (unsavedPartials & (1L << partition)) != 0);
+        /** Whether a checkpoint carries the partial of {@code partition}: a delta ({@code changedOnly}) not always. */
+        boolean carries(int partition, boolean changedOnly) {
+            return partials[partition] != null && (!changedOnly || unsavedWhole || unsavedBeyond
+                    || (partition < 64 && (unsavedPartials & (1L << partition)) != 0));
         }
 
         void partialChanged(int partition) {
@@ -164,7 +170,7 @@ public final class WindowTotals {
             }
             total = new Total(key, update.window(), sourcePartitions);
             totals.put(key, total);
-            removed.remove(key);
+            total.unsavedWhole = removed.remove(key);
             queue(total, closesAt(spec, update.window()));
         }
         PartialValue current = total.partial(update.partition());
@@ -360,8 +366,8 @@ public final class WindowTotals {
 
     /**
      * A total with its partials: all of them for a snapshot; for a delta ({@code changedOnly}) those changed since the
-     * last checkpoint, since a delta is only ever read over the state it was written after. A page's day window
-     * changes in nearly every batch, but in one or two of its eight partials.
+     * last checkpoint, after whether it replaces the total held or adds to it: a delta is only ever read over the
+     * state it was written after. A window that changes in every batch mostly changes in few of its partials.
      */
     private void writeTotal(Total total, boolean changedOnly, java.io.DataOutput out) throws java.io.IOException {
         out.writeUTF(total.key.spec());
@@ -370,16 +376,19 @@ public final class WindowTotals {
         out.writeLong(total.window.end().toEpochMilli());
         out.writeBoolean(total.finalSent);
         out.writeBoolean(total.changed);
+        if (changedOnly) {
+            out.writeBoolean(total.unsavedWhole);
+        }
         int count = 0;
         for (int partition = 0; partition < total.partials.length; partition++) {
-            count += total.partials[partition] == null || (changedOnly && !total.unsavedPartial(partition)) ? 0 : 1;
+            count += total.carries(partition, changedOnly) ? 1 : 0;
         }
         out.writeInt(count);
         for (int partition = 0; partition < total.partials.length; partition++) {
-            PartialValue partial = total.partials[partition];
-            if (partial == null || (changedOnly && !total.unsavedPartial(partition))) {
+            if (!total.carries(partition, changedOnly)) {
                 continue;
             }
+            PartialValue partial = total.partials[partition];
             out.writeInt(partition);
             out.writeLong(partial.views());
             out.writeLong(partial.uniqueUsers());
@@ -392,21 +401,23 @@ public final class WindowTotals {
     }
 
     /**
-     * Reads a total written by {@link #writeTotal} into the state, unless its definition is gone. From a delta
-     * ({@code delta}) it updates the total held, if there is one, with the partials the delta carries (those that
-     * changed; a delta of format 4 or earlier carried them all, which comes to the same); from a snapshot, or for a
-     * total new in the delta, it is the whole total.
+     * Reads a total written by {@link #writeTotal} into the state, unless its definition is gone. From a delta of
+     * changed partials ({@code changedOnly}, format 5) it updates the total held, if there is one, with the partials
+     * the delta carries, unless the delta says it replaces it; from a snapshot, or a delta that carried every partial
+     * (format 4 and before), it is the whole total.
      */
-    private void readTotal(java.io.DataInputStream in, boolean withOffsets, boolean delta)
+    private void readTotal(java.io.DataInputStream in, boolean withOffsets, boolean changedOnly)
             throws java.io.IOException {
         String spec = in.readUTF();
         String page = in.readUTF();
         Window window = new Window(spec, Instant.ofEpochMilli(in.readLong()), Instant.ofEpochMilli(in.readLong()));
         Key key = new Key(spec, page, window.start());
-        Total held = delta ? totals.get(key) : null;
-        Total total = held != null ? held : new Total(key, window, sourcePartitions);
-        total.finalSent = in.readBoolean();
+        boolean finalSent = in.readBoolean();
         boolean wasChanged = in.readBoolean();
+        boolean whole = !changedOnly || in.readBoolean();
+        Total held = whole ? null : totals.get(key);
+        Total total = held != null ? held : new Total(key, window, sourcePartitions);
+        total.finalSent = finalSent;
         int partials = in.readInt();
         for (int j = 0; j < partials; j++) {
             total.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
@@ -454,12 +465,17 @@ public final class WindowTotals {
         }
     }
 
-    /** Applies a delta written by {@link #writeChanges} to the state it was written after. */
-    public void readChanges(java.io.DataInputStream in, boolean withOffsets) throws java.io.IOException {
+    /**
+     * Applies a delta written by {@link #writeChanges} to the state it was written after. {@code withOffsets} is false
+     * for a delta written before partials carried their source offsets (format 3), {@code changedOnly} for one that
+     * carries only the partials that changed (format 5).
+     */
+    public void readChanges(java.io.DataInputStream in, boolean withOffsets, boolean changedOnly)
+            throws java.io.IOException {
         readSources(in);
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
-            readTotal(in, withOffsets, true);
+            readTotal(in, withOffsets, changedOnly);
         }
         int gone = in.readInt();
         for (int i = 0; i < gone; i++) {
@@ -474,6 +490,7 @@ public final class WindowTotals {
             total.unsaved = false;
             total.unsavedPartials = 0;
             total.unsavedBeyond = false;
+            total.unsavedWhole = false;
         }
         unsaved.clear();
         removed.clear();

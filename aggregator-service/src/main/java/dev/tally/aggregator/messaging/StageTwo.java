@@ -171,7 +171,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
 
     @Override
     void readDelta(State state, DataInputStream in, int format) throws IOException {
-        state.totals.readChanges(in, format >= 4);
+        state.totals.readChanges(in, format >= 4, format >= 5);
     }
 
     @Override

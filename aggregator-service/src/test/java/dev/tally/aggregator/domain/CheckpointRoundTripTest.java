@@ -164,7 +164,7 @@ class CheckpointRoundTripTest {
                     WindowTotals restored = new WindowTotals(specs, 3, Duration.ofMinutes(2));
                     read(snapshot, in -> restored.readFrom(in, true));
                     for (byte[] delta : deltas) {
-                        read(delta, in -> restored.readChanges(in, true));
+                        read(delta, in -> restored.readChanges(in, true, true));
                     }
                     restored.checkpointed();
                     assertEquals(live.heldWindows(), restored.heldWindows(), "seed " + seed + ", batch " + batch);
@@ -201,14 +201,43 @@ class CheckpointRoundTripTest {
 
         // read over nothing, the delta holds partition 1's new partial alone
         WindowTotals deltaAlone = new WindowTotals(specs, 3, Duration.ofMinutes(2));
-        read(delta, in -> deltaAlone.readChanges(in, true));
+        read(delta, in -> deltaAlone.readChanges(in, true, true));
         assertEquals(List.of(20L), deltaAlone.drain().stream().map(WindowTotals.Result::views).toList());
         // read over the snapshot it follows, the other two partials are still there: the total the live state has
         WindowTotals restored = new WindowTotals(specs, 3, Duration.ofMinutes(2));
         read(snapshot, in -> restored.readFrom(in, true));
-        read(delta, in -> restored.readChanges(in, true));
+        read(delta, in -> restored.readChanges(in, true, true));
         List<WindowTotals.Result> results = restored.drain();
         assertEquals(List.of(10L + 20 + 12), results.stream().map(WindowTotals.Result::views).toList());
+        assertEquals(live.drain(), results);
+    }
+
+    @Test
+    void aTotalMadeAgainAfterItWasForgottenReplacesTheOldOneWhenTheDeltaIsRead() throws IOException {
+        List<WindowSpec> specs = List.of(SPECS.get(0));
+        Window minute = new Window("minute", BASE, BASE.plusSeconds(60));
+        WindowTotals live = new WindowTotals(specs, 3, Duration.ofMinutes(2));
+        live.watermark(2, null, true); // idle: partitions 0 and 1 alone move the watermark
+        live.apply(update(0, minute, 5, 1), 100L);
+        live.apply(update(1, minute, 7, 1), 100L);
+        live.drain();
+        byte[] snapshot = bytes(live::writeTo);
+        live.checkpointed();
+        // final and past its retention: forgotten
+        live.watermark(0, BASE.plusSeconds(600), false);
+        live.watermark(1, BASE.plusSeconds(600), false);
+        assertEquals(List.of(12L), live.drain().stream().map(WindowTotals.Result::views).toList());
+        assertEquals(0, live.heldWindows());
+        // partition 2 wakes up behind them: the watermark goes back, and its partial makes the total again
+        live.watermark(2, BASE, false);
+        live.apply(update(2, minute, 3, 1), 200L);
+        byte[] delta = bytes(live::writeChanges);
+
+        WindowTotals restored = new WindowTotals(specs, 3, Duration.ofMinutes(2));
+        read(snapshot, in -> restored.readFrom(in, true));
+        read(delta, in -> restored.readChanges(in, true, true));
+        List<WindowTotals.Result> results = restored.drain();
+        assertEquals(List.of(3L), results.stream().map(WindowTotals.Result::views).toList());
         assertEquals(live.drain(), results);
     }
 

@@ -46,7 +46,8 @@ class PartialPacksTest {
         List<PartialWindows.Update> read = new ArrayList<>();
         for (OutRecord record : records) {
             assertNull(record.key());
-            PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(bytes(record.value()), SPECS, this::single);
+            PartialPacks.Partials partials =
+                    (PartialPacks.Partials) packs.read(bytes(record.value()), SPECS, this::single);
             assertEquals(3, partials.sourcePartition());
             assertEquals(1234L, partials.sourceOffset());
             for (PartialWindows.Update update : partials.updates()) {
