@@ -104,6 +104,11 @@ final class StageConsumer<R> implements AutoCloseable {
             // closing
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            // an error the loop could not get over (it rejoins its group after a RuntimeException of a batch): said
+            // loudly, since the stage reads nothing more here (an OutOfMemoryError ends the whole process instead)
+            LOG.errorf(e, "%s stopped reading %s", stage.stage, topic);
+            throw e;
         } finally {
             awaitInFlight();
             try {
