@@ -261,9 +261,10 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         /** Forgets what was read of {@code partitions} (revoked, or about to be read again from a seek). */
         void drop(java.util.Collection<Integer> partitions) {
             for (int partition : partitions) {
-                List<Read<R>> dropped = byPartition.remove(partition);
+                byPartition.remove(partition);
+                Integer dropped = weightByPartition.remove(partition); // none if its parsing ended in an error
                 if (dropped != null) {
-                    weight -= weightByPartition.remove(partition);
+                    weight -= dropped;
                 }
             }
         }

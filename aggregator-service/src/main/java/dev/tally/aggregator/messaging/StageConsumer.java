@@ -39,6 +39,8 @@ final class StageConsumer<R> implements AutoCloseable {
     private final KafkaConsumer<byte[], byte[]> consumer;
     private final Thread thread;
     private volatile boolean running = true;
+    /** What ended the thread while it should have gone on; null while it runs (or was closed). */
+    private volatile Throwable died;
     /** The batch being committed, or null; only this consumer's thread touches it and {@link #next}. */
     private CompletableFuture<Void> inFlight;
     private CheckpointedStage.Batch<R> next = new CheckpointedStage.Batch<>();
@@ -106,7 +108,9 @@ final class StageConsumer<R> implements AutoCloseable {
             Thread.currentThread().interrupt();
         } catch (RuntimeException | Error e) {
             // an error the loop could not get over (it rejoins its group after a RuntimeException of a batch): said
-            // loudly, since the stage reads nothing more here (an OutOfMemoryError ends the whole process instead)
+            // loudly, and by the liveness check, since the stage reads nothing more here (an OutOfMemoryError ends
+            // the whole process instead)
+            died = e;
             LOG.errorf(e, "%s stopped reading %s", stage.stage, topic);
             throw e;
         } finally {
@@ -117,6 +121,12 @@ final class StageConsumer<R> implements AutoCloseable {
                 LOG.debugf("closing the %s consumer: %s", topic, e.toString());
             }
         }
+    }
+
+    /** Why this consumer's thread ended while it should have gone on, or null if it did not. */
+    String failure() {
+        Throwable cause = died;
+        return cause == null ? null : stage.stage + " stopped reading " + topic + ": " + cause;
     }
 
     /** Waits until the batch in flight, if any, is committed (or has failed: it is read again from the store). */

@@ -46,6 +46,11 @@ final class StreamEngine implements AutoCloseable {
         LOG.infof("view version %d: stream engine started", version.number());
     }
 
+    /** Why a stage's consumer stopped for good, for each that did (see {@link StageConsumer#failure}). */
+    List<String> failures() {
+        return consumers.stream().map(StageConsumer::failure).filter(java.util.Objects::nonNull).toList();
+    }
+
     /** Stage 1's heartbeat: watermarks to stage 2, after flushing what quiet partitions hold back. */
     Uni<Void> beat() {
         return stageOne.beat();

@@ -1,0 +1,98 @@
+package dev.tally.aggregator.messaging;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.tally.aggregator.AggregatorConfig;
+import dev.tally.aggregator.store.StreamStateRepository;
+import dev.tally.testkit.KafkaTestClient;
+import dev.tally.testkit.TallyStackResource;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.smallrye.common.annotation.Identifier;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.hasItem;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A stage consumer whose thread ends on an error it cannot get over (here an {@link Error} from parsing a record)
+ * says so, for the liveness check, instead of going quiet; the check itself is up while every consumer runs.
+ */
+@QuarkusTest
+@QuarkusTestResource(TallyStackResource.class)
+class StageConsumerFailureTest {
+
+    @Inject
+    AggregatorConfig config;
+
+    @Inject
+    MeterRegistry registry;
+
+    @Inject
+    StreamStateRepository repository;
+
+    @Inject
+    DerivedPublisher publisher;
+
+    @Inject
+    ObjectMapper json;
+
+    @Inject
+    TopicLayout topics;
+
+    @Inject
+    @Identifier("default-kafka-broker")
+    Map<String, Object> kafka;
+
+    @Test
+    void aConsumerWhoseThreadDiesOfAnErrorSaysWhy() throws Exception {
+        EngineContext context = new EngineContext(config, registry, repository, publisher, json, topics, kafka);
+        String topic = "stage-consumer-failure-" + UUID.randomUUID();
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                context.bootstrapServers()))) {
+            admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
+        }
+        StageTwo poisoned = new StageTwo(new ViewVersion(77), context) {
+            @Override
+            PartialPacks.Input parse(byte[] value, int partition, long offset) {
+                throw new AssertionError("a poisoned record at offset " + offset);
+            }
+        };
+        StageConsumer<PartialPacks.Input> consumer = new StageConsumer<>(poisoned, topic, "stage-consumer-failure",
+                context.bootstrapServers(), 100, 1_000);
+        try {
+            consumer.start();
+            assertNull(consumer.failure());
+            try (KafkaTestClient client = new KafkaTestClient(context.bootstrapServers())) {
+                client.send(topic, null, Map.of("type", "anything"));
+            }
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            while (consumer.failure() == null && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertNotNull(consumer.failure(), "the consumer did not say that its thread ended");
+            assertTrue(consumer.failure().contains("a poisoned record at offset 0"), consumer.failure());
+        } finally {
+            consumer.close();
+            registry.getMeters().stream().filter(m -> "77".equals(m.getId().getTag("view_version")))
+                    .toList().forEach(registry::remove);
+        }
+    }
+
+    @Test
+    void theLivenessCheckIsUpWhileEveryStageConsumerRuns() {
+        given().when().get("/q/health/live").then().statusCode(200)
+                .body("checks.name", hasItem("stream-consumers"));
+    }
+}
