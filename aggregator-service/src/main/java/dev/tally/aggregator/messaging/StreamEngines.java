@@ -141,10 +141,14 @@ public class StreamEngines {
     private StreamEngine start(int number) {
         ViewVersion version = new ViewVersion(number);
         topics.create(number);
-        StreamEngine engine = new StreamEngine(version, new EngineContext(config, registry, state, publisher, json,
-                topics, kafka));
+        StreamEngine engine = new StreamEngine(version, context());
         engine.start();
         return engine;
+    }
+
+    /** What an engine of this replica is built with. */
+    EngineContext context() {
+        return new EngineContext(config, registry, state, publisher, json, topics, kafka);
     }
 
     private void stop(int version) {

@@ -1,14 +1,10 @@
 package dev.tally.aggregator.messaging;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.tally.aggregator.AggregatorConfig;
-import dev.tally.aggregator.store.StreamStateRepository;
 import dev.tally.testkit.KafkaTestClient;
 import dev.tally.testkit.TallyStackResource;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
-import io.smallrye.common.annotation.Identifier;
 import jakarta.inject.Inject;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
@@ -34,30 +30,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class StageConsumerFailureTest {
 
     @Inject
-    AggregatorConfig config;
+    StreamEngines engines;
 
     @Inject
     MeterRegistry registry;
 
-    @Inject
-    StreamStateRepository repository;
-
-    @Inject
-    DerivedPublisher publisher;
-
-    @Inject
-    ObjectMapper json;
-
-    @Inject
-    TopicLayout topics;
-
-    @Inject
-    @Identifier("default-kafka-broker")
-    Map<String, Object> kafka;
-
     @Test
     void aConsumerWhoseThreadDiesOfAnErrorSaysWhy() throws Exception {
-        EngineContext context = new EngineContext(config, registry, repository, publisher, json, topics, kafka);
+        EngineContext context = engines.context();
         String topic = "stage-consumer-failure-" + UUID.randomUUID();
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
                 context.bootstrapServers()))) {
