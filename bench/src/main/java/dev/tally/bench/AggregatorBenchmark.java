@@ -33,6 +33,8 @@ public final class AggregatorBenchmark {
     static final String COUNTED = "tally_aggregator_events_counted_total";
     static final String PUBLISHED = "tally_aggregator_results_published_total";
     static final String COMMIT = "tally_aggregator_batch_commit_seconds";
+    static final String CHECKPOINT_BYTES = "tally_aggregator_checkpoint_bytes";
+    static final String OUTBOX_BYTES = "tally_aggregator_outbox_bytes";
     /** The JVM options aggregator-service runs with, as under ./tally. */
     static final String AGGREGATOR_JVM = String.join(" ",
             dev.tally.infra.stack.ServiceJvm.options("aggregator-service"));

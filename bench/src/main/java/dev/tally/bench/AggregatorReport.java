@@ -169,11 +169,11 @@ final class AggregatorReport {
     private static void storedPerEvent(StringBuilder md, AggregatorBenchmark.Measured m) {
         double events = m.counted();
         Map<String, double[]> stored = new TreeMap<>();
-        for (PromScrape.Sample s : m.last().all("tally_aggregator_checkpoint_bytes_sum")) {
+        for (PromScrape.Sample s : m.last().all(AggregatorBenchmark.CHECKPOINT_BYTES + "_sum")) {
             double[] v = stored.computeIfAbsent(s.labels().getOrDefault("stage", "?"), k -> new double[3]);
             v["snapshot".equals(s.labels().get("kind")) ? 1 : 0] += s.value();
         }
-        for (PromScrape.Sample s : m.last().all("tally_aggregator_outbox_bytes_sum")) {
+        for (PromScrape.Sample s : m.last().all(AggregatorBenchmark.OUTBOX_BYTES + "_sum")) {
             stored.computeIfAbsent(s.labels().getOrDefault("stage", "?"), k -> new double[3])[2] += s.value();
         }
         if (stored.isEmpty() || events <= 0) {

@@ -397,7 +397,8 @@ public final class LatencyBenchmark {
                                 probeTimes.add(new ProbeHops.Probe(page, sentAt, sentAt + accepted / 1_000_000,
                                         sentAt + (now - sent) / 1_000_000));
                             }
-                            probeLines.append(Instant.ofEpochMilli(sentAt)).append(',').append(page).append(',').append(counted)
+                            probeLines.append(Instant.ofEpochMilli(sentAt)).append(',').append(page).append(',')
+                                    .append(counted)
                                     .append(',').append(accepted / 1_000_000).append(',')
                                     .append((now - sent) / 1_000_000).append('\n');
                             probeOver();

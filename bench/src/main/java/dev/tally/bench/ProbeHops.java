@@ -1,11 +1,14 @@
 package dev.tally.bench;
 
+import dev.tally.contracts.WindowResult;
+import dev.tally.testkit.KafkaTestClient;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -14,8 +17,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * Where the probes' time went, hop by hop, from the times the first {@code page-stats} result of each probe's page
@@ -23,10 +26,11 @@ import java.util.regex.Pattern;
  * record's timestamp). Every process runs on the same machine, so the clocks are the same clock.
  */
 final class ProbeHops {
-    private static final Pattern EMITTED = Pattern.compile("\"emitted_at\":\"([^\"]+)\"");
     private static final String[] HOPS = {"ingest (until its 202)", "stage 1, page-partials and stage 2 (until "
             + "stage 2 made the result)", "stage 2's commit and publish", "view-service (read, write) and the query's "
             + "25 ms polls"};
+    /** The same hops, named again in the slowest probes' line. */
+    private static final String[] SHORT = {"ingest", "to stage 2's result", "stage 2's commit", "view-service"};
 
     /** A measured probe, in wall-clock milliseconds: sent, accepted by ingest, first seen counted in view-service. */
     record Probe(String page, long sent, long accepted, long seen) {
@@ -60,8 +64,12 @@ final class ProbeHops {
         StringBuilder text = new StringBuilder(String.format("By hop, for the %d measured probes whose first result "
                 + "was found in `%s` (from its `emitted_at` and its record's timestamp):", hops.size(), topic));
         for (int hop = 0; hop < HOPS.length; hop++) {
-            text.append(String.format(" %s p50 %d ms, p99 %d ms;", HOPS[hop], percentile(hops, hop, 0.5),
-                    percentile(hops, hop, 0.99)));
+            Latencies latencies = new Latencies();
+            for (long[] probe : hops) {
+                latencies.add(probe[hop] * 1_000_000);
+            }
+            text.append(String.format(" %s p50 %.0f ms, p99 %.0f ms;", HOPS[hop], latencies.percentileMs(0.5),
+                    latencies.percentileMs(0.99)));
         }
         hops.sort(Comparator.comparingLong(h -> -h[4]));
         List<long[]> slowest = hops.subList(0, Math.max(1, hops.size() / 100));
@@ -69,25 +77,16 @@ final class ProbeHops {
                 slowest.get(slowest.size() - 1)[4]));
         for (int hop = 0; hop < HOPS.length; hop++) {
             int index = hop;
-            text.append(String.format(" %s %.0f ms%s", hop == 0 ? "ingest" : hop == 1 ? "to stage 2's result"
-                            : hop == 2 ? "stage 2's commit" : "view-service",
-                    slowest.stream().mapToLong(h -> h[index]).average().orElse(Double.NaN),
-                    hop == HOPS.length - 1 ? "." : ","));
+            double average = slowest.stream().mapToLong(h -> h[index]).average().orElse(Double.NaN);
+            text.append(String.format(" %s %.0f ms%s", SHORT[hop], average, hop == HOPS.length - 1 ? "." : ","));
         }
         return text.toString();
     }
 
-    private static long percentile(List<long[]> hops, int hop, double p) {
-        long[] values = hops.stream().mapToLong(h -> h[hop]).sorted().toArray();
-        return values[Math.max(0, (int) Math.ceil(p * values.length) - 1)];
-    }
-
     /** The earliest result of each probe's page: {emitted_at, record timestamp}, in epoch milliseconds. */
     private static Map<String, long[]> firstResults(String bootstrap, String topic, List<Probe> probes) {
+        Set<String> pages = probes.stream().map(Probe::page).collect(Collectors.toSet());
         Map<String, long[]> firsts = new HashMap<>();
-        for (Probe probe : probes) {
-            firsts.put(probe.page(), null);
-        }
         Properties config = new Properties();
         config.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
         config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -107,18 +106,25 @@ final class ProbeHops {
                 for (ConsumerRecord<String, String> record : consumer.poll(Duration.ofMillis(500))) {
                     String key = record.key();
                     int slash = key == null ? -1 : key.indexOf('/');
-                    if (slash < 0 || !firsts.containsKey(key.substring(0, slash))) {
+                    String page = slash < 0 ? null : key.substring(0, slash);
+                    Instant emitted = page == null || !pages.contains(page) ? null : emittedAt(record.value());
+                    if (emitted == null) {
                         continue;
                     }
-                    Matcher emitted = EMITTED.matcher(record.value());
-                    if (!emitted.find()) {
-                        continue;
-                    }
-                    long[] result = {Instant.parse(emitted.group(1)).toEpochMilli(), record.timestamp()};
-                    firsts.merge(key.substring(0, slash), result, (a, b) -> a[0] <= b[0] ? a : b);
+                    long[] result = {emitted.toEpochMilli(), record.timestamp()};
+                    firsts.merge(page, result, (a, b) -> a[0] <= b[0] ? a : b);
                 }
             }
         }
         return firsts;
+    }
+
+    /** A result's {@code emitted_at}, or null if the record is not a result that has one. */
+    private static Instant emittedAt(String value) {
+        try {
+            return KafkaTestClient.JSON.readValue(value, WindowResult.class).emittedAt();
+        } catch (IOException | IllegalArgumentException e) { // not a result, or a tombstone
+            return null;
+        }
     }
 }

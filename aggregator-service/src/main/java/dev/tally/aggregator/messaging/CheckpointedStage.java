@@ -335,8 +335,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 .onFailure().retry().withBackOff(Duration.ofMillis(200), Duration.ofSeconds(10)).indefinitely();
     }
 
-    private CompletableFuture<?> last = CompletableFuture
-            .completedFuture(null);
+    private CompletableFuture<?> last = CompletableFuture.completedFuture(null);
 
     /**
      * Runs the batches of the consumer and the ticks of the scheduler one at a time, in the order they come, each
@@ -435,17 +434,10 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     });
                 })
                 .flatMap(records -> {
-                    long[] written = new long[3]; // deltas, snapshot, records: for the debug log
                     for (PartitionCommit commit : checkpoints) {
                         S state = touched.get(commit.partition());
                         deltaBytes.record(commit.delta().length);
-                        written[0] += commit.delta().length;
-                        long values = 0;
-                        for (OutRecord record : commit.records()) {
-                            values += record.value().length();
-                        }
-                        outboxBytes.record(values);
-                        written[2] += values;
+                        outboxBytes.record(characters(commit.records()));
                         state.committedOffset = commit.nextOffset();
                         state.deltaSeq = commit.expectedSeq() + 1;
                         state.deltaBytes += commit.delta().length;
@@ -458,8 +450,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     // the batch's records go out first; the next batch waits for this one anyway
                     return publishCommitted(records, changes).invoke(() -> {
                         phases[4] = System.nanoTime();
-                        written[1] = takeSnapshots(checkpoints, touched);
-                        logPhases(started, phases, fresh, records.size(), written);
+                        long snapshotted = takeSnapshots(checkpoints, touched);
+                        logPhases(started, phases, fresh, records.size(), checkpoints, snapshotted);
                     });
                 });
     }
@@ -467,8 +459,9 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     /**
      * Snapshots what is due of the partitions just committed, and hands them to be stored. Partitions grow alike and
      * fall due together: one due snapshot per batch, and none while another is being stored, spreads them over
-     * batches; one overdue goes anyway, unless one of the same partition is still waiting (so at most one per
-     * partition waits, and the bytes held are bounded by the partitions' snapshots). Sizes are as stored: compressed.
+     * batches; one overdue goes anyway, unless one of the same partition is still waiting ({@link #snapshotDue}: so
+     * at most one per partition waits, and the bytes held are bounded by the partitions' snapshots). Sizes are as
+     * stored: compressed. Returns the bytes of the snapshots taken.
      */
     private long takeSnapshots(List<PartitionCommit> committed, Map<Integer, S> states) {
         boolean taken = false;
@@ -476,7 +469,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         for (PartitionCommit commit : committed) {
             S state = states.get(commit.partition());
             int due = snapshotDue(state);
-            if (!state.snapshotPending && (due == 2 || due == 1 && !taken && snapshotsInFlight.get() == 0)) {
+            if (due == 2 || due == 1 && !taken && snapshotsInFlight.get() == 0) {
                 taken = true;
                 byte[] snapshot = snapshot(state);
                 snapshotBytes.record(snapshot.length);
@@ -514,11 +507,14 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     }
 
     /**
-     * 0 if the partition's deltas may go on, 1 if a snapshot should replace them (they add up to
-     * {@link #SNAPSHOT_FACTOR} times the snapshot, or {@link #MIN_DELTA_BYTES}, or number {@link #MAX_DELTAS}; or
-     * the last snapshot was lost), 2 if it is overdue (half as much again).
+     * 0 if the partition's deltas may go on (always while a snapshot of it waits to be stored), 1 if a snapshot should
+     * replace them (they add up to {@link #SNAPSHOT_FACTOR} times the snapshot, or {@link #MIN_DELTA_BYTES}, or
+     * number {@link #MAX_DELTAS}; or the last snapshot was lost), 2 if it is overdue (half as much again).
      */
     static int snapshotDue(PartitionState state) {
+        if (state.snapshotPending) {
+            return 0;
+        }
         if (state.snapshotLost) {
             return 1;
         }
@@ -529,17 +525,27 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         return state.deltas >= MAX_DELTAS || state.deltaBytes >= bytesLimit ? 1 : 0;
     }
 
+    private static long characters(List<OutRecord> records) {
+        long characters = 0;
+        for (OutRecord record : records) {
+            characters += record.value().length();
+        }
+        return characters;
+    }
+
     private void logPhases(long started, long[] phases, Map<Integer, List<Read<R>>> fresh, int published,
-                           long[] written) {
+                           List<PartitionCommit> committed, long snapshotted) {
         if (log.isDebugEnabled()) {
             long now = System.nanoTime();
+            long deltas = committed.stream().mapToLong(c -> c.delta().length).sum();
+            long records = committed.stream().mapToLong(c -> characters(c.records())).sum();
             log.debugf("%s batch: %d records in, %d out; ms waiting for a connection %d, processing %d, encoding "
                             + "the delta %d, storing %d, publishing %d, taking a snapshot %d; bytes of deltas %d, "
                             + "of a snapshot %d, of records %d", stage,
                     fresh.values().stream().mapToInt(List::size).sum(), published, (phases[0] - started) / 1_000_000,
                     (phases[1] - phases[0]) / 1_000_000, (phases[2] - phases[1]) / 1_000_000,
                     (phases[3] - phases[2]) / 1_000_000, (phases[4] - phases[3]) / 1_000_000,
-                    (now - phases[4]) / 1_000_000, written[0], written[1], written[2]);
+                    (now - phases[4]) / 1_000_000, deltas, snapshotted, records);
         }
     }
 

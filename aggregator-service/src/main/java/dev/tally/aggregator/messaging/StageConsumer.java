@@ -110,9 +110,8 @@ final class StageConsumer<R> implements AutoCloseable {
             // an error the loop could not get over (it rejoins its group after a RuntimeException of a batch): said
             // loudly, and by the liveness check, since the stage reads nothing more here (an OutOfMemoryError ends
             // the whole process instead)
-            died = e;
+            died = e; // the thread ends here: said once, in the log
             LOG.errorf(e, "%s stopped reading %s", stage.stage, topic);
-            throw e;
         } finally {
             awaitInFlight();
             try {

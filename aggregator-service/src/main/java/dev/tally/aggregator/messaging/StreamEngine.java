@@ -65,13 +65,18 @@ final class StreamEngine implements AutoCloseable {
         return stageTwo.committedOffsets();
     }
 
+    /** Removes every meter of view version {@code version} from {@code registry}. */
+    static void forgetMeters(MeterRegistry registry, ViewVersion version) {
+        List<Meter> meters = registry.getMeters().stream()
+                .filter(m -> version.tag().equals(m.getId().getTag("view_version"))).toList();
+        meters.forEach(registry::remove);
+    }
+
     /** Stops both consumers (leaving their groups) and forgets the version's metrics. */
     @Override
     public void close() {
         consumers.forEach(StageConsumer::close);
-        List<Meter> meters = registry.getMeters().stream()
-                .filter(m -> version.tag().equals(m.getId().getTag("view_version"))).toList();
-        meters.forEach(registry::remove);
+        forgetMeters(registry, version);
         LOG.infof("view version %d: stream engine stopped", version.number());
     }
 }

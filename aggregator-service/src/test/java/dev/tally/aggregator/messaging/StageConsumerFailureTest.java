@@ -11,11 +11,13 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.junit.jupiter.api.Test;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
 import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.hasItem;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -43,7 +45,8 @@ class StageConsumerFailureTest {
                 context.bootstrapServers()))) {
             admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get();
         }
-        StageTwo poisoned = new StageTwo(new ViewVersion(77), context) {
+        ViewVersion version = new ViewVersion(77);
+        StageTwo poisoned = new StageTwo(version, context) {
             @Override
             PartialPacks.Input parse(byte[] value, int partition, long offset) {
                 throw new AssertionError("a poisoned record at offset " + offset);
@@ -57,16 +60,12 @@ class StageConsumerFailureTest {
             try (KafkaTestClient client = new KafkaTestClient(context.bootstrapServers())) {
                 client.send(topic, null, Map.of("type", "anything"));
             }
-            long deadline = System.nanoTime() + 60_000_000_000L;
-            while (consumer.failure() == null && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
-            assertNotNull(consumer.failure(), "the consumer did not say that its thread ended");
+            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100)).untilAsserted(() ->
+                    assertNotNull(consumer.failure(), "the consumer did not say that its thread ended"));
             assertTrue(consumer.failure().contains("a poisoned record at offset 0"), consumer.failure());
         } finally {
             consumer.close();
-            registry.getMeters().stream().filter(m -> "77".equals(m.getId().getTag("view_version")))
-                    .toList().forEach(registry::remove);
+            StreamEngine.forgetMeters(registry, version);
         }
     }
 
