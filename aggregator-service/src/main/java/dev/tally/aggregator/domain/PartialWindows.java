@@ -7,10 +7,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Stage 1 of the aggregation, for one partition of {@code clicks}: the partial totals of every page in every open
@@ -22,6 +24,15 @@ import java.util.Optional;
  * <p>
  * Because every user lives in exactly one partition, the distinct users of a partial are disjoint from every other
  * partition's: stage 2 adds the partial counts up, and only numbers cross the shuffle.
+ * <p>
+ * A final-only hopping or sliding definition keeps no partial per window: an event is in size/advance of its
+ * windows, and adding it to each of them, and writing each to the checkpoint, was most of this class's work. Its
+ * events go to one <em>pane</em> per advance instead, and a window's totals are made from its panes when it is
+ * sent: when the watermark closes it (at the event that moves the watermark past it, so that a later event of the
+ * same batch that is late for it stays out of it), or when the partition is flushed before it says it is idle. A
+ * window sent early keeps a partial for its version; a checkpoint written before panes holds whole windows'
+ * partials, which are kept, and added to their window's panes when it is sent (they hold the events before the
+ * restore, the panes those after).
  */
 public final class PartialWindows {
 
@@ -38,28 +49,41 @@ public final class PartialWindows {
     public record Late(ClickEvent event, List<Window> missed) {
     }
 
-    /** A page (or another definition's group) in a window, with its totals so far in this partition. */
+    /** A window of definition {@code spec} (its position) for a group. */
+    private record WindowKey(String group, int spec, long start) {
+    }
+
+    /**
+     * A page (or another definition's group) in a window, with its totals so far in this partition; of a paned
+     * definition, in a pane, or a window's version and the totals it held before panes.
+     */
     private static final class Partial {
         /** The position of its definition in {@link #specs}. */
         final int spec;
+        /** A pane of a paned definition: its window spans one advance, and it has no version. */
+        final boolean pane;
         final String group;
         final Window window;
-        /** The window's end plus its definition's grace, in epoch milliseconds: closed at a watermark this high. */
+        /**
+         * The window's end plus its definition's grace, in epoch milliseconds: closed at a watermark this high (a
+         * pane: when the last window that holds it closes).
+         */
         final long closesAt;
         final UniqueCounter users;
         long views;
         long version;
         /** The sum of the events' {@code value}, exact in decimal, so that no order of addition changes it. */
         java.math.BigDecimal valueSum = java.math.BigDecimal.ZERO;
-        /** In {@link #changed}: changed since last sent. */
+        /** In {@link #changed}: changed since last sent (a pane: since the last {@link #flush}). */
         boolean changed;
         /** In {@link #unsaved}: changed since the last checkpoint. */
         boolean unsaved;
         /** Closed and forgotten, or replaced by a restore: out of the lists at the next clean-up. */
         boolean removed;
 
-        Partial(int spec, String group, Window window, long closesAt, UniqueCounter users) {
+        Partial(int spec, boolean pane, String group, Window window, long closesAt, UniqueCounter users) {
             this.spec = spec;
+            this.pane = pane;
             this.group = group;
             this.window = window;
             this.closesAt = closesAt;
@@ -70,11 +94,14 @@ public final class PartialWindows {
     /**
      * The open partials of one group, of every definition: one lookup of the page serves all of an event's windows.
      * A page has a few open windows per definition, found by a scan; a group with more (a sliding definition has
-     * one window per step of its size) also gets an index by definition and start.
+     * one window per step of its size) also gets an index by definition and start. A pane is found under its
+     * definition's position plus the number of definitions, apart from the windows: a pane and a window may start
+     * at the same time.
      */
     private static final class Group {
         /** Up to this many partials a scan finds them. */
         static final int SCAN = 64;
+        /** Per partial, where it is found ({@link #slot}). */
         int[] specs = new int[8];
         long[] starts = new long[8];
         Partial[] partials = new Partial[8];
@@ -94,31 +121,37 @@ public final class PartialWindows {
             return null;
         }
 
+        static int slot(Partial partial, int definitions) {
+            return partial.pane ? partial.spec + definitions : partial.spec;
+        }
+
         @SuppressWarnings("unchecked")
         void add(Partial partial, long start, int definitions) {
+            int slot = slot(partial, definitions);
             if (size == partials.length) {
                 specs = Arrays.copyOf(specs, size * 2);
                 starts = Arrays.copyOf(starts, size * 2);
                 partials = Arrays.copyOf(partials, size * 2);
             }
-            specs[size] = partial.spec;
+            specs[size] = slot;
             starts[size] = start;
             partials[size] = partial;
             size++;
             if (index == null && size > SCAN) {
-                index = new Map[definitions];
+                index = new Map[2 * definitions];
                 for (int i = 0; i < size - 1; i++) {
                     indexed(specs[i]).put(starts[i], partials[i]);
                 }
             }
             if (index != null) {
-                indexed(partial.spec).put(start, partial);
+                indexed(slot).put(start, partial);
             }
         }
 
         /** Replaces the partial of the same definition and window, or adds it; the one it replaced, or null. */
         Partial put(Partial partial, long start, int definitions) {
-            Partial old = find(partial.spec, start);
+            int slot = slot(partial, definitions);
+            Partial old = find(slot, start);
             if (old == null) {
                 add(partial, start, definitions);
                 return null;
@@ -129,15 +162,15 @@ public final class PartialWindows {
                 }
             }
             if (index != null) {
-                index[partial.spec].put(start, partial);
+                index[slot].put(start, partial);
             }
             return old;
         }
 
         /** A partial taken out (its window closed): out of the index too. */
-        void removed(Partial partial, long start) {
+        void removed(Partial partial, long start, int definitions) {
             if (index != null) {
-                index[partial.spec].remove(start);
+                index[slot(partial, definitions)].remove(start);
             }
         }
 
@@ -155,6 +188,8 @@ public final class PartialWindows {
     private final long[] sizeMillis;
     private final long[] advanceMillis;
     private final long[] graceMillis;
+    /** Per definition: final-only, with windows that overlap (hopping or sliding), so counted in panes. */
+    private final boolean[] paned;
     private final Map<String, Integer> specIndex = new HashMap<>();
     private final long outOfOrdernessMillis;
     private final int exactLimit;
@@ -162,9 +197,15 @@ public final class PartialWindows {
     private int open;
     /**
      * Partials changed since they were last sent, in the order they first changed: on-update ones are sent at every
-     * {@link #drain}, final-only ones once their window closes in this partition, or at a {@link #flush}.
+     * {@link #drain}, final-only ones once their window closes in this partition, or at a {@link #flush}. Those of
+     * paned definitions are apart, in {@link #changedPaned}.
      */
     private final List<Partial> changed = new ArrayList<>();
+    /**
+     * Panes (and windows' partials from before panes) changed since the last {@link #flush}: their windows are sent
+     * as the watermark closes them, or all at a flush; not looked at by {@link #drain}.
+     */
+    private final List<Partial> changedPaned = new ArrayList<>();
     /** Partials changed since the last checkpoint. */
     private final List<Partial> unsaved = new ArrayList<>();
     /** The highest event time seen, in epoch milliseconds; {@link Long#MIN_VALUE} before the first event. */
@@ -174,6 +215,15 @@ public final class PartialWindows {
      * need not look at every open window.
      */
     private long nextClose = Long.MAX_VALUE;
+    /** Every window of a paned definition that this watermark closes has been sent. */
+    private long closedThrough = Long.MIN_VALUE;
+    /**
+     * The watermark at which the next window of a paned definition closes ({@link Long#MAX_VALUE}: none, {@link
+     * Long#MIN_VALUE}: not known yet).
+     */
+    private long nextWindowClose = Long.MIN_VALUE;
+    /** Windows of paned definitions that the watermark closed, for the next {@link #drain}. */
+    private final List<Update> closedWindows = new ArrayList<>();
 
     public PartialWindows(int partition, List<WindowSpec> specs, Duration outOfOrderness, int exactLimit) {
         this.partition = partition;
@@ -182,12 +232,14 @@ public final class PartialWindows {
         this.sizeMillis = new long[count];
         this.advanceMillis = new long[count];
         this.graceMillis = new long[count];
+        this.paned = new boolean[count];
         for (int i = 0; i < count; i++) {
             WindowSpec spec = this.specs.get(i);
             specIndex.put(spec.name(), i);
             sizeMillis[i] = spec.size().toMillis();
             advanceMillis[i] = spec.advance().toMillis();
             graceMillis[i] = spec.grace().toMillis();
+            paned[i] = spec.emit() == WindowSpec.EmitPolicy.FINAL && advanceMillis[i] < sizeMillis[i];
         }
         this.outOfOrdernessMillis = outOfOrderness.toMillis();
         this.exactLimit = exactLimit;
@@ -205,14 +257,14 @@ public final class PartialWindows {
 
     /**
      * Adds an event to every window of it that is still open (those of {@link WindowSpec#windowsOf}, computed here
-     * without making them); the windows it missed, if any.
+     * without making them), or to its pane; the windows it missed, if any.
      */
     public Optional<Late> add(ClickEvent event) {
         long watermark = watermarkMillis();
         long at = event.eventTime().toEpochMilli();
         List<Window> missed = null;
         String lastGroup = null;
-        Group lastFound = null;
+        Group found = null;
         for (int s = 0; s < specs.size(); s++) {
             String group = specs.get(s).groupOf(event);
             if (group == null) {
@@ -233,34 +285,49 @@ public final class PartialWindows {
                     missed.add(window(s, start));
                     continue;
                 }
-                if (lastFound == null || !group.equals(lastGroup)) {
+                if (found == null || !group.equals(lastGroup)) {
                     lastGroup = group;
-                    lastFound = groups.get(group);
-                    if (lastFound == null) {
-                        lastFound = new Group();
-                        groups.put(group, lastFound);
-                    }
+                    found = groups.computeIfAbsent(group, g -> new Group());
                 }
-                Partial partial = lastFound.find(s, start);
-                if (partial == null) {
-                    partial = new Partial(s, group, window(s, start), closesAt, new UniqueCounter(exactLimit));
-                    lastFound.add(partial, start, specs.size());
-                    open++;
-                    nextClose = Math.min(nextClose, closesAt);
+                if (paned[s]) { // this window and the later ones are open: the event goes to its pane
+                    count(partial(found, s, true, group, lastStart), event);
+                    break;
                 }
-                partial.views++;
-                partial.users.add(event.userId());
-                if (event.value() != null) {
-                    partial.valueSum = partial.valueSum.add(java.math.BigDecimal.valueOf(event.value()));
-                }
-                markChanged(partial);
-                markUnsaved(partial);
+                count(partial(found, s, false, group, start), event);
             }
         }
         if (at > maxEventTime) {
             maxEventTime = at;
+            if (at - outOfOrdernessMillis >= nextWindowClose) {
+                closeWindows();
+            }
         }
         return missed == null ? Optional.empty() : Optional.of(new Late(event, missed));
+    }
+
+    /** The partial of a window, or a pane, that starts at {@code start}; made if it is not there. */
+    private Partial partial(Group found, int spec, boolean pane, String group, long start) {
+        Partial partial = found.find(pane ? spec + specs.size() : spec, start);
+        if (partial == null) {
+            Window window = pane ? new Window(specs.get(spec).name(), Instant.ofEpochMilli(start),
+                    Instant.ofEpochMilli(start + advanceMillis[spec])) : window(spec, start);
+            partial = new Partial(spec, pane, group, window, start + sizeMillis[spec] + graceMillis[spec],
+                    new UniqueCounter(exactLimit));
+            found.add(partial, start, specs.size());
+            open++;
+            nextClose = Math.min(nextClose, partial.closesAt);
+        }
+        return partial;
+    }
+
+    private void count(Partial partial, ClickEvent event) {
+        partial.views++;
+        partial.users.add(event.userId());
+        if (event.value() != null) {
+            partial.valueSum = partial.valueSum.add(java.math.BigDecimal.valueOf(event.value()));
+        }
+        markChanged(partial);
+        markUnsaved(partial);
     }
 
     private Window window(int spec, long start) {
@@ -271,7 +338,7 @@ public final class PartialWindows {
     private void markChanged(Partial partial) {
         if (!partial.changed) {
             partial.changed = true;
-            changed.add(partial);
+            (paned[partial.spec] ? changedPaned : changed).add(partial);
         }
     }
 
@@ -284,13 +351,15 @@ public final class PartialWindows {
 
     /**
      * The partials to send now, each with a new version: those of on-update definitions that changed, and those of
-     * final-only definitions whose window the watermark has just closed (sent once, complete for this partition).
+     * final-only definitions whose window the watermark has closed (sent once, complete for this partition).
      * Then forgets the windows that the watermark has closed.
      */
     public List<Update> drain() {
         long watermark = watermarkMillis();
         boolean closing = closing(watermark);
-        List<Update> updates = new ArrayList<>(changed.size());
+        List<Update> updates = new ArrayList<>(closedWindows.size() + changed.size());
+        updates.addAll(closedWindows);
+        closedWindows.clear();
         int kept = 0;
         for (int i = 0; i < changed.size(); i++) {
             Partial partial = changed.get(i);
@@ -312,18 +381,136 @@ public final class PartialWindows {
      * partition says it is idle, after which stage 2 no longer waits for its watermark to close those windows.
      */
     public List<Update> flush() {
-        List<Update> updates = new ArrayList<>(changed.size());
+        List<Update> updates = new ArrayList<>(closedWindows.size() + changed.size());
+        updates.addAll(closedWindows);
+        closedWindows.clear();
+        long watermark = watermarkMillis();
         for (Partial partial : changed) {
             updates.add(send(partial));
             partial.changed = false;
         }
         changed.clear();
+        Set<WindowKey> sent = new HashSet<>();
+        for (Partial partial : changedPaned) {
+            // every window still open that holds the pane, or this window of a partial from before panes
+            int s = partial.spec;
+            long start = partial.window.start().toEpochMilli();
+            Group group = groups.get(partial.group);
+            for (long window = partial.pane ? start - sizeMillis[s] + advanceMillis[s] : start; window <= start;
+                 window += advanceMillis[s]) {
+                boolean closed = watermark != Long.MIN_VALUE
+                        && watermark >= window + sizeMillis[s] + graceMillis[s];
+                if (!closed && sent.add(new WindowKey(partial.group, s, window))) {
+                    Update update = sendWindow(group, partial.group, s, window, true);
+                    if (update != null) {
+                        updates.add(update);
+                    }
+                }
+            }
+        }
+        for (Partial partial : changedPaned) {
+            partial.changed = false;
+            markUnsaved(partial); // a checkpoint must know it is no longer pending
+        }
+        changedPaned.clear();
         return updates;
     }
 
     /** True while a final-only partial has changes not sent yet: the partition must not say it is idle. */
     public boolean pending() {
-        return !changed.isEmpty();
+        return !changed.isEmpty() || !changedPaned.isEmpty();
+    }
+
+    /**
+     * Sends the windows of paned definitions that the watermark has closed since the last call: each made from its
+     * panes, once (a window sent early and not changed since is not sent again).
+     */
+    private void closeWindows() {
+        long watermark = watermarkMillis();
+        long next = Long.MAX_VALUE;
+        for (int s = 0; s < specs.size(); s++) {
+            if (!paned[s]) {
+                continue;
+            }
+            long step = advanceMillis[s];
+            long reach = sizeMillis[s] + graceMillis[s];
+            // the windows that start in [first, last] are closed now and were not before
+            long last = Math.floorDiv(watermark - reach, step) * step;
+            long first = closedThrough == Long.MIN_VALUE ? Long.MIN_VALUE
+                    : Math.floorDiv(closedThrough - reach, step) * step + step;
+            if (first <= last) {
+                for (Map.Entry<String, Group> entry : groups.entrySet()) {
+                    close(entry.getValue(), entry.getKey(), s, first, last);
+                }
+            }
+            next = Math.min(next, last + step + reach);
+        }
+        closedThrough = watermark;
+        nextWindowClose = next;
+    }
+
+    /** Sends the windows of definition {@code s} in {@code group} that start in [first, last] and have events. */
+    private void close(Group group, String name, int s, long first, long last) {
+        long step = advanceMillis[s];
+        int pane = s + specs.size();
+        long low = Long.MAX_VALUE;
+        long high = Long.MIN_VALUE;
+        for (int i = 0; i < group.size; i++) {
+            if (group.specs[i] == s || group.specs[i] == pane) {
+                long start = group.starts[i];
+                low = Math.min(low, group.specs[i] == pane ? start - sizeMillis[s] + step : start);
+                high = Math.max(high, start);
+            }
+        }
+        for (long start = Math.max(first, low); start <= Math.min(last, high); start += step) {
+            Update update = sendWindow(group, name, s, start, false);
+            if (update != null) {
+                closedWindows.add(update);
+            }
+        }
+    }
+
+    /**
+     * The window of paned definition {@code s} that starts at {@code start}, with a new version: the sum of its
+     * panes and its partial; null if it has no events, or was sent early and has not changed since. Sent early (not
+     * closed yet), its partial keeps the version.
+     */
+    private Update sendWindow(Group group, String name, int s, long start, boolean early) {
+        Partial kept = group.find(s, start);
+        boolean changedSinceSent = kept == null || kept.version == 0 || kept.changed;
+        long views = 0;
+        java.math.BigDecimal valueSum = java.math.BigDecimal.ZERO;
+        List<UniqueCounter> users = new ArrayList<>();
+        if (kept != null) {
+            views += kept.views;
+            valueSum = valueSum.add(kept.valueSum);
+            users.add(kept.users);
+        }
+        long step = advanceMillis[s];
+        for (long pane = start; pane < start + sizeMillis[s]; pane += step) {
+            Partial partial = group.find(s + specs.size(), pane);
+            if (partial != null) {
+                views += partial.views;
+                valueSum = valueSum.add(partial.valueSum);
+                users.add(partial.users);
+                changedSinceSent |= partial.changed;
+            }
+        }
+        if (views == 0 || !changedSinceSent) {
+            return null;
+        }
+        long version = (kept == null ? 0 : kept.version) + 1;
+        if (early) {
+            if (kept == null) {
+                kept = partial(group, s, false, name, start);
+            }
+            kept.version = version;
+            kept.changed = false;
+            markUnsaved(kept);
+        }
+        UniqueCounter all = UniqueCounter.union(users, exactLimit);
+        return new Update(partition, name, window(s, start), views, all.estimate(), all.method(),
+                all.relativeError(), valueSum, version);
     }
 
     private Update send(Partial partial) {
@@ -355,7 +542,7 @@ public final class PartialWindows {
                     partial.removed = true; // gone after a restore too: the watermark closes it again
                     removedAny = true;
                     open--;
-                    group.removed(partial, group.starts[i]);
+                    group.removed(partial, group.starts[i], specs.size());
                 } else {
                     nextClose = Math.min(nextClose, partial.closesAt);
                     group.specs[kept] = group.specs[i];
@@ -371,6 +558,7 @@ public final class PartialWindows {
         }
         if (removedAny) {
             changed.removeIf(p -> p.removed);
+            changedPaned.removeIf(p -> p.removed);
             unsaved.removeIf(p -> p.removed);
         }
     }
@@ -410,13 +598,16 @@ public final class PartialWindows {
         String specName = in.readUTF();
         String group = in.readUTF();
         long start = in.readLong();
-        Window window = new Window(specName, Instant.ofEpochMilli(start), Instant.ofEpochMilli(in.readLong()));
+        long end = in.readLong();
+        Window window = new Window(specName, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end));
         long views = in.readLong();
         long version = in.readLong();
         java.math.BigDecimal valueSum = new java.math.BigDecimal(in.readUTF());
         boolean pending = withPending && in.readBoolean();
         Integer spec = specIndex.get(specName);
-        if (spec == null) { // its users are read past, and dropped with it
+        boolean pane = spec != null && paned[spec] && end - start == advanceMillis[spec];
+        if (spec == null || !pane && end - start != sizeMillis[spec]) {
+            // of a definition no longer configured, or configured otherwise: its users are read past, and dropped
             if (delta) {
                 new UniqueCounter(exactLimit).readChanges(in);
             } else {
@@ -425,20 +616,19 @@ public final class PartialWindows {
             return;
         }
         Group found = groups.computeIfAbsent(group, g -> new Group());
+        long closesAt = start + sizeMillis[spec] + graceMillis[spec];
         Partial partial;
         if (delta) {
-            partial = found.find(spec, start);
+            partial = found.find(pane ? spec + specs.size() : spec, start);
             if (partial == null) {
-                partial = new Partial(spec, group, window, window.end().toEpochMilli() + graceMillis[spec],
-                        new UniqueCounter(exactLimit));
+                partial = new Partial(spec, pane, group, window, closesAt, new UniqueCounter(exactLimit));
                 found.add(partial, start, specs.size());
                 open++;
             }
             partial.users.readChanges(in);
             markUnsaved(partial);
         } else {
-            partial = new Partial(spec, group, window, window.end().toEpochMilli() + graceMillis[spec],
-                    UniqueCounter.readFrom(in, exactLimit));
+            partial = new Partial(spec, pane, group, window, closesAt, UniqueCounter.readFrom(in, exactLimit));
             Partial replaced = found.put(partial, start, specs.size());
             if (replaced == null) {
                 open++;
@@ -457,10 +647,16 @@ public final class PartialWindows {
         }
     }
 
-    /** After partials were read: takes those no longer pending, or replaced, out of {@link #changed}. */
+    /**
+     * After partials were read: takes those no longer pending, or replaced, out of {@link #changed}. Every window
+     * that the watermark read closes was sent before the checkpoint.
+     */
     private void restored() {
         changed.removeIf(p -> !p.changed || p.removed);
+        changedPaned.removeIf(p -> !p.changed || p.removed);
         unsaved.removeIf(p -> p.removed);
+        closedThrough = watermarkMillis();
+        nextWindowClose = Long.MIN_VALUE;
     }
 
     /** Applies a delta written by {@link #writeChanges} to the state it was written after. */
@@ -515,6 +711,7 @@ public final class PartialWindows {
         groups.clear();
         open = 0;
         changed.clear();
+        changedPaned.clear();
         unsaved.clear();
         nextClose = Long.MAX_VALUE;
         for (int i = 0; i < size; i++) {
@@ -523,7 +720,7 @@ public final class PartialWindows {
         restored();
     }
 
-    /** Windows still open in this partition. */
+    /** Windows still open in this partition (of a paned definition: its panes, and windows sent early). */
     public int openWindows() {
         return open;
     }

@@ -1,9 +1,11 @@
 package dev.tally.aggregator.domain;
 
 import org.apache.datasketches.hll.HllSketch;
+import org.apache.datasketches.hll.Union;
 
 import java.util.Arrays;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -141,6 +143,41 @@ public final class UniqueCounter {
         slots = null;
         size = 0;
         saved = 0;
+    }
+
+    /**
+     * The distinct users of {@code parts} together, as a new counter (the parts do not change): exact while their
+     * union is within the limit, else a sketch, as if one counter had been given all their users. The parts are
+     * disjoint in time (a window's panes), so a user seen in several is counted once.
+     */
+    static UniqueCounter union(List<UniqueCounter> parts, int exactLimit) {
+        UniqueCounter all = new UniqueCounter(exactLimit);
+        for (UniqueCounter part : parts) {
+            if (part.sketch != null) {
+                if (all.sketch == null && all.size == 0) {
+                    all.sketch = new HllSketch(LG_K);
+                } else if (all.sketch == null) {
+                    all.toSketch();
+                }
+                Union union = new Union(LG_K);
+                union.update(all.sketch);
+                union.update(part.sketch);
+                all.sketch = union.getResult();
+                continue;
+            }
+            for (int i = 0; i < part.size; i++) {
+                String user = part.users[i];
+                if (all.sketch != null) {
+                    all.sketch.update(user);
+                } else if (!all.contains(user, part.hashes[i])) {
+                    all.append(user, part.hashes[i]);
+                    if (all.size > exactLimit) {
+                        all.toSketch();
+                    }
+                }
+            }
+        }
+        return all;
     }
 
     /** Writes the users added since the last checkpoint, for a delta. */

@@ -78,7 +78,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final Interner ids = new Interner(1_000_000);
 
     StageOne(ViewVersion version, EngineContext context) {
-        super(version, STAGE, 4, "tally.aggregator.events.skipped", context);
+        super(version, STAGE, 5, "tally.aggregator.events.skipped", context);
         this.config = context.config();
         this.registry = context.registry();
         this.topics = context.topics();
@@ -281,11 +281,13 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     /**
      * Format 2 had no pending flag on partials: everything was sent at every batch. Up to format 3 a delta held the
-     * changed users' sessions, since format 4 what happened to the sessions.
+     * changed users' sessions, since format 4 what happened to the sessions. Format 5 holds panes of final-only
+     * hopping and sliding definitions, where format 4 held their windows (which are still read, see {@link
+     * PartialWindows}): a build that reads up to format 4 would take the panes for windows, and refuses them.
      */
     @Override
     boolean reads(int format) {
-        return format >= 2 && format <= 4;
+        return format >= 2 && format <= 5;
     }
 
     @Override
