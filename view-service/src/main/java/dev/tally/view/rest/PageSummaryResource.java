@@ -6,9 +6,7 @@ import dev.tally.view.domain.LambdaMerge;
 import dev.tally.view.domain.ServedDay;
 import dev.tally.view.store.BatchRun;
 import dev.tally.view.store.BatchViewRepository;
-import dev.tally.view.store.PageWindow;
 import dev.tally.view.store.PageWindowRepository;
-import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -29,7 +27,8 @@ import java.util.stream.Collectors;
 
 /**
  * {@code GET /api/pages/{pageId}/summary}: views and unique users of a page per UTC day, Lambda style: the days the
- * served batch run covers completely from the batch view, the others from the stream's 1-day windows.
+ * served batch run covers completely from the batch view, the others from the stream's 1-day windows. Three plain
+ * SQL queries, no Hibernate session: dashboards and the latency benchmark ask it many times a second.
  */
 @Path("/api/pages/{pageId}/summary")
 public class PageSummaryResource {
@@ -47,7 +46,6 @@ public class PageSummaryResource {
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
-    @WithSession
     public Uni<Response> summary(@PathParam("pageId") String pageId, @QueryParam("from") String from,
                                  @QueryParam("to") String to) {
         LocalDate fromDate;
@@ -69,8 +67,7 @@ public class PageSummaryResource {
                 .chain(rows -> speedWindows(run, pageId, fromDate, toDate)
                         .map(speed -> {
                             List<ServedDay> days = LambdaMerge.merge(fromDate, toDate,
-                                    run == null ? null : run.completeUntil, byDate(rows), byDate(
-                                            speed.stream().map(PageSummaryResource::counts).toList()));
+                                    run == null ? null : run.completeUntil, byDate(rows), byDate(speed));
                             return Response.ok(new PageSummary(pageId, fromDate, toDate, BatchRunRef.of(run),
                                     days.stream().map(day -> new DailySummaryRow(pageId, day.date(), day.views(),
                                             day.uniqueUsers(), day.layer().label(), day.isFinal())).toList())).build();
@@ -86,19 +83,14 @@ public class PageSummaryResource {
     }
 
     /** The speed layer's 1-day windows of the days the run does not cover. */
-    private Uni<List<PageWindow>> speedWindows(BatchRun run, String pageId, LocalDate from, LocalDate to) {
+    private Uni<List<DayCounts>> speedWindows(BatchRun run, String pageId, LocalDate from, LocalDate to) {
         LocalDate last = run == null ? null : LambdaMerge.lastCoveredDay(run.completeUntil);
         LocalDate first = last != null && !last.isBefore(from) ? last.plusDays(1) : from;
         if (first.isAfter(to)) {
             return Uni.createFrom().item(List.of());
         }
-        return windows.windows(serving.current(), pageId, "tumbling", "P1D", first.atStartOfDay().toInstant(ZoneOffset.UTC),
+        return windows.days(serving.current(), pageId, first.atStartOfDay().toInstant(ZoneOffset.UTC),
                 to.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC));
-    }
-
-    private static DayCounts counts(PageWindow window) {
-        return new DayCounts(LocalDate.ofInstant(window.windowStart, ZoneOffset.UTC), window.views,
-                window.uniqueUsers, window.isFinal);
     }
 
     private static Map<LocalDate, DayCounts> byDate(List<DayCounts> days) {

@@ -245,10 +245,39 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
         return pool.withTransaction(conn -> dropRetiredRows(conn, keep));
     }
 
-    /** The served run, or null when no run has completed yet. */
+    /**
+     * The served run, or null when no run has completed yet. Plain SQL, as {@link #rows}: every summary query asks,
+     * and a Hibernate session and query cost several times the statement.
+     */
     public Uni<BatchRun> served() {
-        return find("select r from BatchRun r, ServingState s where s.id = ?1 and r.runId = s.currentRunId",
-                ServingState.ID).firstResult();
+        return pool.preparedQuery("SELECT r.run_id, r.state, r.rows_received, r.rows_expected, r.complete_until, "
+                        + "r.horizon, r.end_seq, r.first_seen_at, r.ended_at, r.became_current_at, r.superseded_at "
+                        + "FROM view.serving_state s JOIN view.batch_run r ON r.run_id = s.current_run_id "
+                        + "WHERE s.id = $1")
+                .execute(Tuple.of(ServingState.ID))
+                .map(rows -> rows.size() == 0 ? null : run(rows.iterator().next()));
+    }
+
+    /** A run read by {@link #served}, not attached to any session. */
+    private static BatchRun run(Row row) {
+        BatchRun run = new BatchRun();
+        run.runId = row.getString("run_id");
+        run.state = row.getString("state");
+        run.rowsReceived = row.getLong("rows_received");
+        run.rowsExpected = row.getLong("rows_expected");
+        run.completeUntil = instant(row, "complete_until");
+        run.horizon = row.getString("horizon");
+        run.endSeq = row.getLong("end_seq");
+        run.firstSeenAt = instant(row, "first_seen_at");
+        run.endedAt = instant(row, "ended_at");
+        run.becameCurrentAt = instant(row, "became_current_at");
+        run.supersededAt = instant(row, "superseded_at");
+        return run;
+    }
+
+    private static Instant instant(Row row, String column) {
+        OffsetDateTime value = row.getOffsetDateTime(column);
+        return value == null ? null : value.toInstant();
     }
 
     /** The runs seen, the most recently seen first. */
@@ -258,14 +287,16 @@ public class BatchViewRepository implements PanacheRepositoryBase<BatchRun, Stri
 
     /** The rows of {@code runId} for {@code pageId} from {@code from} to {@code to} (both included), oldest first. */
     public Uni<List<DayCounts>> rows(String runId, String pageId, LocalDate from, LocalDate to) {
-        return getSession().chain(session -> session.createNativeQuery("""
-                        select to_char(day, 'YYYY-MM-DD'), total_views, unique_users from view.batch_row
-                        where run_id = :run and page_id = :page and day between :from and :to order by day""",
-                        Object[].class)
-                .setParameter("run", runId).setParameter("page", pageId)
-                .setParameter("from", from).setParameter("to", to)
-                .getResultList())
-                .map(rows -> rows.stream().map(r -> new DayCounts(LocalDate.parse((String) r[0]),
-                        ((Number) r[1]).longValue(), ((Number) r[2]).longValue(), true)).toList());
+        return pool.preparedQuery("SELECT day, total_views, unique_users FROM view.batch_row "
+                        + "WHERE run_id = $1 AND page_id = $2 AND day BETWEEN $3 AND $4 ORDER BY day")
+                .execute(Tuple.of(runId, pageId, from, to))
+                .map(rows -> {
+                    List<DayCounts> days = new ArrayList<>(rows.size());
+                    for (Row row : rows) {
+                        days.add(new DayCounts(row.getLocalDate("day"), row.getLong("total_views"),
+                                row.getLong("unique_users"), true));
+                    }
+                    return days;
+                });
     }
 }

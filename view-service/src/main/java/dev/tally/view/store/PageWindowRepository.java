@@ -1,21 +1,24 @@
 package dev.tally.view.store;
 
 import dev.tally.contracts.WindowResult;
-import io.quarkus.hibernate.reactive.panache.PanacheRepositoryBase;
+import dev.tally.view.domain.DayCounts;
 import io.smallrye.mutiny.Uni;
 import jakarta.enterprise.context.ApplicationScoped;
 import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 
 import java.time.Instant;
+import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.List;
 
 /** Reads and writes the serving table of page-stats. */
 @ApplicationScoped
-public class PageWindowRepository implements PanacheRepositoryBase<PageWindow, PageWindow.Key> {
+public class PageWindowRepository {
 
     @Inject
     Pool pool;
@@ -70,13 +73,24 @@ public class PageWindowRepository implements PanacheRepositoryBase<PageWindow, P
     }
 
     /**
-     * The windows of one kind and size of {@code pageId} that start in [from, to), oldest first, in view version
-     * {@code viewVersion}.
+     * The 1-day tumbling windows of {@code pageId} that start in [from, to), oldest first, in view version {@code
+     * viewVersion}, as day counts. Plain SQL: every summary query asks.
      */
-    public Uni<List<PageWindow>> windows(int viewVersion, String pageId, String kind, String size, Instant from,
-                                         Instant to) {
-        return list("viewVersion = ?1 and pageId = ?2 and windowKind = ?3 and windowSize = ?4 and windowStart >= ?5 "
-                + "and windowStart < ?6 order by windowStart", viewVersion, pageId, kind, size, from, to);
+    public Uni<List<DayCounts>> days(int viewVersion, String pageId, Instant from, Instant to) {
+        return pool.preparedQuery("SELECT window_start, views, unique_users, is_final FROM view.page_window "
+                        + "WHERE view_version = $1 AND page_id = $2 AND window_kind = 'tumbling' AND window_size = 'P1D' "
+                        + "AND window_start >= $3 AND window_start < $4 ORDER BY window_start")
+                .execute(Tuple.of(viewVersion, pageId, OffsetDateTime.ofInstant(from, ZoneOffset.UTC),
+                        OffsetDateTime.ofInstant(to, ZoneOffset.UTC)))
+                .map(rows -> {
+                    List<DayCounts> days = new ArrayList<>(rows.size());
+                    for (Row row : rows) {
+                        days.add(new DayCounts(LocalDate.ofInstant(row.getOffsetDateTime("window_start").toInstant(),
+                                ZoneOffset.UTC), row.getLong("views"), row.getLong("unique_users"),
+                                row.getBoolean("is_final")));
+                    }
+                    return days;
+                });
     }
 
     /** Deletes the rows of every view version but {@code serving}; returns how many. */
