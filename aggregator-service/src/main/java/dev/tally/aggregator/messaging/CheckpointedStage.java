@@ -491,7 +491,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * fall due together: one due snapshot per batch, and none while another is being stored, spreads them over
      * batches; one overdue goes anyway, unless one of the same partition is still waiting ({@link #snapshotDue}: so
      * at most one per partition waits, and the bytes held are bounded by the partitions' snapshots). Sizes are as
-     * stored: compressed. Returns the bytes of the snapshots taken.
+     * stored: compressed. Returns how many were handed to the encoder.
      */
     private int takeSnapshots(List<PartitionCommit> committed, Map<Integer, S> states) {
         boolean taken = false;
