@@ -657,6 +657,7 @@ public final class PartialWindows {
         unsaved.removeIf(p -> p.removed);
         closedThrough = watermarkMillis();
         nextWindowClose = Long.MIN_VALUE;
+        closedWindows.clear(); // sent by the batch that closed them, if it committed; else closed again
     }
 
     /** Applies a delta written by {@link #writeChanges} to the state it was written after. */

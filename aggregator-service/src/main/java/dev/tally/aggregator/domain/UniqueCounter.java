@@ -146,9 +146,10 @@ public final class UniqueCounter {
     }
 
     /**
-     * The distinct users of {@code parts} together, as a new counter (the parts do not change): exact while their
-     * union is within the limit, else a sketch, as if one counter had been given all their users. The parts are
-     * disjoint in time (a window's panes), so a user seen in several is counted once.
+     * The distinct users of {@code parts} together, as a new counter (the parts do not change), a user seen in
+     * several counted once: exact while their union is within the limit, as one counter given all their users would
+     * be; else a sketch made by merging, whose estimate (within the same error bound) can differ from that of one
+     * counter fed the same users one by one. The same parts in the same order always give the same estimate.
      */
     static UniqueCounter union(List<UniqueCounter> parts, int exactLimit) {
         UniqueCounter all = new UniqueCounter(exactLimit);

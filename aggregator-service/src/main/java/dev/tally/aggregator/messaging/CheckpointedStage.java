@@ -138,6 +138,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * batch of their own once it is encoded. Only touched by the work that {@link #oneAtATime} runs.
      */
     private final Map<S, List<Read<R>>> deferred = new HashMap<>();
+    /** Completes once every snapshot handed to the encoder so far is encoded and its held records applied. */
+    private CompletableFuture<?> encodings = CompletableFuture.completedFuture(null);
     private final AtomicInteger snapshotsInFlight = new AtomicInteger();
     private final DistributionSummary batchSize;
     protected final StreamStateRepository repository;
@@ -323,12 +325,14 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     }
 
     /**
-     * Completes once the work queued so far (batches and ticks) is done: a partition that moves away must not be
-     * committed here after its next owner restored it.
+     * Completes once the work queued so far (batches and ticks, and the snapshots being encoded with the batches of
+     * the records held meanwhile) is done: a partition that moves away must not be committed here after its next
+     * owner restored it.
      */
     synchronized CompletableFuture<?> queued() {
         // and the deletes of published outbox rows: a next owner would otherwise publish them again
-        return last.thenCompose(done -> publisher.deletes());
+        CompletableFuture<?> held = encodings.handle((ignored, error) -> null);
+        return CompletableFuture.allOf(last, held).thenCompose(done -> publisher.deletes());
     }
 
     /** Applies a batch and commits it; completes once it is committed and published. */
@@ -416,7 +420,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
             if (state.encoding || deferred.containsKey(state)) {
                 // its snapshot is being encoded: its records wait, in order (a tick is dropped: the next one comes)
                 if (!ticked) {
-                    deferred.computeIfAbsent(state, s -> new ArrayList<>()).addAll(entry.getValue());
+                    hold(state, entry.getValue());
                 }
                 continue;
             }
@@ -480,8 +484,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     // the batch's records go out first; the next batch waits for this one anyway
                     return publishCommitted(records, changes).invoke(() -> {
                         phases[4] = System.nanoTime();
-                        int snapshots = takeSnapshots(checkpoints, touched);
-                        logPhases(started, phases, fresh, records.size(), checkpoints, snapshots);
+                        int handedOver = takeSnapshots(checkpoints, touched);
+                        logPhases(started, phases, fresh, records.size(), checkpoints, handedOver);
                     });
                 });
     }
@@ -519,6 +523,10 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * be stored; then applies the partition's records that came meanwhile.
      */
     private void encodeSnapshot(int partition, S state, long seq) {
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        synchronized (this) {
+            encodings = encodings.thenCombine(applied, (a, b) -> null);
+        }
         CompletableFuture.supplyAsync(() -> {
             long started = System.nanoTime();
             byte[] snapshot = snapshot(state);
@@ -526,22 +534,38 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     (System.nanoTime() - started) / 1_000_000);
             return snapshot;
         }, ENCODER).whenComplete((snapshot, error) -> {
-            if (error != null) {
-                snapshotsInFlight.decrementAndGet();
-                state.snapshotPending = false;
-                state.snapshotLost = true;
-                log.warnf("a snapshot of %s partition %d could not be encoded; the next batch takes another: %s",
-                        stage, partition, error.toString());
-            } else {
-                snapshotBytes.record(snapshot.length);
-                state.snapshotBytes = snapshot.length;
-                store(partition, state, seq, snapshot);
+            try {
+                if (error != null) {
+                    snapshotsInFlight.decrementAndGet();
+                    state.snapshotPending = false;
+                    state.snapshotLost = true;
+                    log.warnf("a snapshot of %s partition %d could not be encoded; the next batch takes another: %s",
+                            stage, partition, error.toString());
+                } else {
+                    snapshotBytes.record(snapshot.length);
+                    state.snapshotBytes = snapshot.length;
+                    store(partition, state, seq, snapshot);
+                }
+            } finally {
+                state.encoding = false;
+                oneAtATime(() -> commitRetrying(takeDeferred(partition, state))).subscribe().with(
+                        ignored -> applied.complete(null), applied::completeExceptionally);
             }
-            state.encoding = false;
-            oneAtATime(() -> commitRetrying(takeDeferred(partition, state))).subscribe().with(ignored -> { },
-                    e -> log.debugf("the records of %s partition %d held during its snapshot: %s", stage, partition,
-                            e.toString()));
         });
+    }
+
+    /**
+     * Holds records of a partition whose snapshot is being encoded, after those it holds; those it already holds are
+     * not held twice (a batch that failed for another partition is attempted again with the same records).
+     */
+    private void hold(S state, List<Read<R>> reads) {
+        List<Read<R>> held = deferred.computeIfAbsent(state, s -> new ArrayList<>());
+        long after = held.isEmpty() ? Long.MIN_VALUE : held.get(held.size() - 1).offset();
+        for (Read<R> read : reads) {
+            if (read.offset() > after) {
+                held.add(read);
+            }
+        }
     }
 
     /** The records held for the partition while its snapshot was encoded; none if it is no longer ours as it was. */
@@ -598,7 +622,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     }
 
     private void logPhases(long started, long[] phases, Map<Integer, List<Read<R>>> fresh, int published,
-                           List<PartitionCommit> committed, int snapshots) {
+                           List<PartitionCommit> committed, int handedOver) {
         if (log.isDebugEnabled()) {
             long now = System.nanoTime();
             long deltas = committed.stream().mapToLong(c -> c.delta().length).sum();
@@ -609,7 +633,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     fresh.values().stream().mapToInt(List::size).sum(), published, (phases[0] - started) / 1_000_000,
                     (phases[1] - phases[0]) / 1_000_000, (phases[2] - phases[1]) / 1_000_000,
                     (phases[3] - phases[2]) / 1_000_000, (phases[4] - phases[3]) / 1_000_000,
-                    (now - phases[4]) / 1_000_000, deltas, records, snapshots);
+                    (now - phases[4]) / 1_000_000, deltas, records, handedOver);
         }
     }
 

@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * A partition's snapshot is encoded off the stage's thread: while it is, that partition's records wait and the other
  * partitions go on; then the waiting records are applied, in order, each once (real Kafka and PostgreSQL; the
- * encoding is held until the test lets it go).
+ * encoding is held until the test lets it go, which holds the process's one encoder: other engines' snapshots wait).
  */
 @QuarkusTest
 @QuarkusTestResource(TallyStackResource.class)
@@ -64,7 +64,15 @@ class SnapshotEncodingTest {
         AtomicBoolean hold = new AtomicBoolean();
         CountDownLatch encoding = new CountDownLatch(1);
         CountDownLatch release = new CountDownLatch(1);
+        List<Long> applied = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
         StageTwo stage = new StageTwo(version, context) {
+            @Override
+            io.smallrye.mutiny.Uni<Map<Integer, Change>> process(io.vertx.mutiny.sqlclient.SqlConnection conn,
+                    Map<Integer, State> touched, Map<Integer, List<Read<PartialPacks.Input>>> fresh) {
+                fresh.getOrDefault(0, List.of()).forEach(read -> applied.add(read.offset()));
+                return super.process(conn, touched, fresh);
+            }
+
             @Override
             void writeState(State state, DataOutput out) throws IOException {
                 if (!hold.get()) { // not the snapshot of this test (one is taken as a partition is assigned)
@@ -112,6 +120,7 @@ class SnapshotEncodingTest {
                         return views.getOrDefault(first, 0L) == 3 && views.getOrDefault(second, 0L) == 5;
                     });
             assertEquals(Map.of(first, 3L, second, 5L), views, "the last totals, from " + results.size() + " results");
+            assertEquals(List.of(0L, 1L, 2L), applied, "partition 0's records, each once, in order");
             await().atMost(Duration.ofSeconds(30)).until(() -> !stage.states.get(0).snapshotPending);
         } finally {
             release.countDown();

@@ -92,7 +92,7 @@ public class Reconciler {
 
     /**
      * Reconciles the served run with the speed layer from {@code from} to {@code to} (both optional, cut to the
-     * run's coverage), for one page or all. Needs a reactive session.
+     * run's coverage), for one page or all. Needs a reactive session (for the reconciliation queries).
      */
     public Uni<Report> reconcile(LocalDate from, LocalDate to, String pageId, boolean differingOnly, int limit) {
         return batch.served().chain(run -> {
