@@ -122,7 +122,11 @@ public final class PartialWindows {
         }
 
         static int slot(Partial partial, int definitions) {
-            return partial.pane ? partial.spec + definitions : partial.spec;
+            return slot(partial.spec, partial.pane, definitions);
+        }
+
+        static int slot(int spec, boolean pane, int definitions) {
+            return pane ? spec + definitions : spec;
         }
 
         @SuppressWarnings("unchecked")
@@ -307,12 +311,10 @@ public final class PartialWindows {
 
     /** The partial of a window, or a pane, that starts at {@code start}; made if it is not there. */
     private Partial partial(Group found, int spec, boolean pane, String group, long start) {
-        Partial partial = found.find(pane ? spec + specs.size() : spec, start);
+        Partial partial = found.find(Group.slot(spec, pane, specs.size()), start);
         if (partial == null) {
-            Window window = pane ? new Window(specs.get(spec).name(), Instant.ofEpochMilli(start),
-                    Instant.ofEpochMilli(start + advanceMillis[spec])) : window(spec, start);
-            partial = new Partial(spec, pane, group, window, start + sizeMillis[spec] + graceMillis[spec],
-                    new UniqueCounter(exactLimit));
+            partial = new Partial(spec, pane, group, window(spec, start, pane ? advanceMillis[spec] : sizeMillis[spec]),
+                    start + sizeMillis[spec] + graceMillis[spec], new UniqueCounter(exactLimit));
             found.add(partial, start, specs.size());
             open++;
             nextClose = Math.min(nextClose, partial.closesAt);
@@ -331,8 +333,11 @@ public final class PartialWindows {
     }
 
     private Window window(int spec, long start) {
-        return new Window(specs.get(spec).name(), Instant.ofEpochMilli(start),
-                Instant.ofEpochMilli(start + sizeMillis[spec]));
+        return window(spec, start, sizeMillis[spec]);
+    }
+
+    private Window window(int spec, long start, long length) {
+        return new Window(specs.get(spec).name(), Instant.ofEpochMilli(start), Instant.ofEpochMilli(start + length));
     }
 
     private void markChanged(Partial partial) {
@@ -396,8 +401,7 @@ public final class PartialWindows {
             int s = partial.spec;
             long start = partial.window.start().toEpochMilli();
             Group group = groups.get(partial.group);
-            for (long window = partial.pane ? start - sizeMillis[s] + advanceMillis[s] : start; window <= start;
-                 window += advanceMillis[s]) {
+            for (long window = firstWindow(s, partial.pane, start); window <= start; window += advanceMillis[s]) {
                 boolean closed = watermark != Long.MIN_VALUE
                         && watermark >= window + sizeMillis[s] + graceMillis[s];
                 if (!closed && sent.add(new WindowKey(partial.group, s, window))) {
@@ -449,16 +453,21 @@ public final class PartialWindows {
         nextWindowClose = next;
     }
 
+    /** Where the first window of definition {@code s} holding the pane (or being the window) at {@code start} is. */
+    private long firstWindow(int s, boolean pane, long start) {
+        return pane ? start - sizeMillis[s] + advanceMillis[s] : start;
+    }
+
     /** Sends the windows of definition {@code s} in {@code group} that start in [first, last] and have events. */
     private void close(Group group, String name, int s, long first, long last) {
         long step = advanceMillis[s];
-        int pane = s + specs.size();
+        int pane = Group.slot(s, true, specs.size());
         long low = Long.MAX_VALUE;
         long high = Long.MIN_VALUE;
         for (int i = 0; i < group.size; i++) {
             if (group.specs[i] == s || group.specs[i] == pane) {
                 long start = group.starts[i];
-                low = Math.min(low, group.specs[i] == pane ? start - sizeMillis[s] + step : start);
+                low = Math.min(low, firstWindow(s, group.specs[i] == pane, start));
                 high = Math.max(high, start);
             }
         }
@@ -488,7 +497,7 @@ public final class PartialWindows {
         }
         long step = advanceMillis[s];
         for (long pane = start; pane < start + sizeMillis[s]; pane += step) {
-            Partial partial = group.find(s + specs.size(), pane);
+            Partial partial = group.find(Group.slot(s, true, specs.size()), pane);
             if (partial != null) {
                 views += partial.views;
                 valueSum = valueSum.add(partial.valueSum);
@@ -616,19 +625,14 @@ public final class PartialWindows {
             return;
         }
         Group found = groups.computeIfAbsent(group, g -> new Group());
-        long closesAt = start + sizeMillis[spec] + graceMillis[spec];
         Partial partial;
         if (delta) {
-            partial = found.find(pane ? spec + specs.size() : spec, start);
-            if (partial == null) {
-                partial = new Partial(spec, pane, group, window, closesAt, new UniqueCounter(exactLimit));
-                found.add(partial, start, specs.size());
-                open++;
-            }
+            partial = partial(found, spec, pane, group, start);
             partial.users.readChanges(in);
             markUnsaved(partial);
         } else {
-            partial = new Partial(spec, pane, group, window, closesAt, UniqueCounter.readFrom(in, exactLimit));
+            partial = new Partial(spec, pane, group, window, start + sizeMillis[spec] + graceMillis[spec],
+                    UniqueCounter.readFrom(in, exactLimit));
             Partial replaced = found.put(partial, start, specs.size());
             if (replaced == null) {
                 open++;

@@ -57,7 +57,11 @@ public final class UniqueCounter {
             sinceCheckpoint.add(user);
             return true;
         }
-        int hash = user.hashCode();
+        return addExact(user, user.hashCode());
+    }
+
+    /** Adds a user to the exact set, which becomes the sketch beyond the limit; false if it was there. */
+    private boolean addExact(String user, int hash) {
         if (contains(user, hash)) {
             return false;
         }
@@ -131,9 +135,10 @@ public final class UniqueCounter {
 
     /** Switches to the sketch, fed in a fixed order: the sketch's estimator depends on the order of its updates. */
     private void toSketch() {
-        sinceCheckpoint = new LinkedHashSet<>(Arrays.asList(users).subList(saved, size));
+        String[] held = users == null ? new String[0] : users;
+        sinceCheckpoint = new LinkedHashSet<>(Arrays.asList(held).subList(saved, size));
         sketch = new HllSketch(LG_K);
-        String[] sorted = Arrays.copyOf(users, size);
+        String[] sorted = Arrays.copyOf(held, size);
         Arrays.sort(sorted);
         for (String user : sorted) {
             sketch.update(user);
@@ -155,9 +160,7 @@ public final class UniqueCounter {
         UniqueCounter all = new UniqueCounter(exactLimit);
         for (UniqueCounter part : parts) {
             if (part.sketch != null) {
-                if (all.sketch == null && all.size == 0) {
-                    all.sketch = new HllSketch(LG_K);
-                } else if (all.sketch == null) {
+                if (all.sketch == null) {
                     all.toSketch();
                 }
                 Union union = new Union(LG_K);
@@ -167,14 +170,10 @@ public final class UniqueCounter {
                 continue;
             }
             for (int i = 0; i < part.size; i++) {
-                String user = part.users[i];
                 if (all.sketch != null) {
-                    all.sketch.update(user);
-                } else if (!all.contains(user, part.hashes[i])) {
-                    all.append(user, part.hashes[i]);
-                    if (all.size > exactLimit) {
-                        all.toSketch();
-                    }
+                    all.sketch.update(part.users[i]);
+                } else {
+                    all.addExact(part.users[i], part.hashes[i]);
                 }
             }
         }

@@ -18,7 +18,6 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import java.time.LocalDate;
-import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
@@ -89,8 +88,7 @@ public class PageSummaryResource {
         if (first.isAfter(to)) {
             return Uni.createFrom().item(List.of());
         }
-        return windows.days(serving.current(), pageId, first.atStartOfDay().toInstant(ZoneOffset.UTC),
-                to.plusDays(1).atStartOfDay().toInstant(ZoneOffset.UTC));
+        return windows.days(serving.current(), pageId, first, to);
     }
 
     private static Map<LocalDate, DayCounts> byDate(List<DayCounts> days) {

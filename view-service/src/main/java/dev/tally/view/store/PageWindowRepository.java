@@ -9,7 +9,6 @@ import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.inject.Inject;
 
-import java.time.Instant;
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -73,21 +72,21 @@ public class PageWindowRepository {
     }
 
     /**
-     * The 1-day tumbling windows of {@code pageId} that start in [from, to), oldest first, in view version {@code
-     * viewVersion}, as day counts. Plain SQL: every summary query asks.
+     * The 1-day tumbling windows of {@code pageId} from day {@code from} to day {@code to} (both included), oldest
+     * first, in view version {@code viewVersion}, as day counts. Plain SQL: every summary query asks.
      */
-    public Uni<List<DayCounts>> days(int viewVersion, String pageId, Instant from, Instant to) {
+    public Uni<List<DayCounts>> days(int viewVersion, String pageId, LocalDate from, LocalDate to) {
         return pool.preparedQuery("SELECT window_start, views, unique_users, is_final FROM view.page_window "
-                        + "WHERE view_version = $1 AND page_id = $2 AND window_kind = 'tumbling' AND window_size = 'P1D' "
-                        + "AND window_start >= $3 AND window_start < $4 ORDER BY window_start")
-                .execute(Tuple.of(viewVersion, pageId, OffsetDateTime.ofInstant(from, ZoneOffset.UTC),
-                        OffsetDateTime.ofInstant(to, ZoneOffset.UTC)))
+                        + "WHERE view_version = $1 AND page_id = $2 AND window_kind = 'tumbling' "
+                        + "AND window_size = 'P1D' AND window_start >= $3 AND window_start < $4 ORDER BY window_start")
+                .execute(Tuple.of(viewVersion, pageId, from.atStartOfDay().atOffset(ZoneOffset.UTC),
+                        to.plusDays(1).atStartOfDay().atOffset(ZoneOffset.UTC)))
                 .map(rows -> {
                     List<DayCounts> days = new ArrayList<>(rows.size());
                     for (Row row : rows) {
-                        days.add(new DayCounts(LocalDate.ofInstant(row.getOffsetDateTime("window_start").toInstant(),
-                                ZoneOffset.UTC), row.getLong("views"), row.getLong("unique_users"),
-                                row.getBoolean("is_final")));
+                        days.add(new DayCounts(row.getOffsetDateTime("window_start")
+                                .withOffsetSameInstant(ZoneOffset.UTC).toLocalDate(), row.getLong("views"),
+                                row.getLong("unique_users"), row.getBoolean("is_final")));
                     }
                     return days;
                 });
