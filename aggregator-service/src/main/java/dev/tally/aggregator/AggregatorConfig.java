@@ -16,9 +16,20 @@ import java.util.Optional;
 @ConfigMapping(prefix = "tally.aggregator")
 public interface AggregatorConfig {
 
-    /** How long a counted event id is remembered, so that a repeat of it is not counted again. */
-    @WithDefault("P7D")
+    /**
+     * How long (in processing time) a counted event id is remembered, so that a repeat of it is not counted again;
+     * within {@link #dedupMaxIds()}.
+     */
+    @WithDefault("P1D")
     Duration dedupHorizon();
+
+    /**
+     * At most how many counted event ids one clicks partition remembers (about 30 bytes each, in memory and in its
+     * checkpoint): beyond it the oldest are forgotten before the horizon, and counted in
+     * {@code tally_aggregator_dedup_forgotten_early_total}.
+     */
+    @WithDefault("1000000")
+    int dedupMaxIds();
 
     /** How far behind the highest event time of a partition its watermark stays (the allowed out-of-orderness). */
     @WithDefault("PT5S")

@@ -704,8 +704,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 throw new IllegalStateException("a " + stage + " checkpoint of format " + format + " cannot be read "
                         + "(this version writes " + snapshotFormat + "); to recompute from the log, stop every "
                         + "aggregator and empty aggregator.checkpoint, aggregator.checkpoint_delta, "
-                        + "aggregator.checkpoint_snapshot, "
-                        + "aggregator.outbox and aggregator.seen_event");
+                        + "aggregator.checkpoint_snapshot and aggregator.outbox");
             }
             reading.from(in, format);
             return raw.length;

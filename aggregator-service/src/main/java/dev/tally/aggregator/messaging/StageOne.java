@@ -4,6 +4,7 @@ import dev.tally.aggregator.AggregatorConfig;
 import dev.tally.aggregator.domain.Interner;
 import dev.tally.aggregator.domain.Lz4Blobs;
 import dev.tally.aggregator.domain.PartialWindows;
+import dev.tally.aggregator.domain.SeenEvents;
 import dev.tally.aggregator.domain.SessionWindows;
 import dev.tally.aggregator.domain.Window;
 import dev.tally.aggregator.domain.WindowSpec;
@@ -47,18 +48,22 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     /** The consumer group of stage 1 (in view version 1; see {@link ViewVersion#group}). */
     static final String GROUP = "tally-aggregator";
 
-    /** One partition's windows, sessions and watermark. */
+    /** One partition's windows, sessions, counted event ids and watermark. */
     static final class State extends CheckpointedStage.PartitionState {
         final PartialWindows windows;
         final SessionWindows sessions;
+        final SeenEvents seen;
+        /** Whether it said, once, that it had to forget counted ids before the horizon. */
+        boolean forgotEarly;
         volatile Instant publishedWatermark;
         /** False until what the last owner left in the outbox went out: no watermark before that. */
         volatile boolean watermarkPublished;
         volatile long lastReadMillis = System.currentTimeMillis();
 
-        State(PartialWindows windows, SessionWindows sessions) {
+        State(PartialWindows windows, SessionWindows sessions, SeenEvents seen) {
             this.windows = windows;
             this.sessions = sessions;
+            this.seen = seen;
         }
     }
 
@@ -73,12 +78,13 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final Counter unreadable;
     private final Counter duplicates;
     private final Counter late;
+    private final Counter forgottenEarly;
     private final PartialPacks packs;
     /** The users' and pages' ids as parsed, one copy each; only the consumer's thread parses. */
     private final Interner ids = new Interner(1_000_000);
 
     StageOne(ViewVersion version, EngineContext context) {
-        super(version, STAGE, 5, "tally.aggregator.events.skipped", context);
+        super(version, STAGE, 6, "tally.aggregator.events.skipped", context);
         this.config = context.config();
         this.registry = context.registry();
         this.topics = context.topics();
@@ -95,6 +101,10 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         this.duplicates = registry.counter("tally.aggregator.events.skipped", "reason", "duplicate-event-id",
                 "view_version", tag);
         this.late = registry.counter("tally.aggregator.events.late", "view_version", tag);
+        this.forgottenEarly = registry.counter("tally.aggregator.dedup.forgotten.early", "view_version", tag);
+        Gauge.builder("tally.aggregator.dedup.ids", states,
+                s -> s.values().stream().mapToInt(p -> p.seen.size()).sum()).tag("view_version", tag)
+                .register(registry);
         Gauge.builder("tally.aggregator.windows.open", states,
                 s -> s.values().stream().mapToInt(p -> p.windows.openWindows()).sum()).tag("stage", STAGE)
                 .tag("view_version", tag).register(registry);
@@ -105,7 +115,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     @Override
     State newState(int partition) {
         return new State(new PartialWindows(partition, specs, config.outOfOrderness(), config.exactUniqueLimit()),
-                sessionSpec == null ? null : new SessionWindows(sessionSpec));
+                sessionSpec == null ? null : new SessionWindows(sessionSpec),
+                new SeenEvents(config.dedupHorizon(), config.dedupMaxIds()));
     }
 
     @Override
@@ -131,25 +142,30 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     @Override
     Uni<Map<Integer, Change>> process(SqlConnection conn, Map<Integer, State> touched,
                                       Map<Integer, List<Read<ClickEvent>>> fresh) {
-        // the events of every partition, in the order of touched, as the loop below goes through them
-        List<ClickEvent> events = new ArrayList<>();
-        touched.keySet().forEach(partition -> fresh.get(partition).stream().map(Read::value)
-                .filter(e -> e != null).forEach(events::add));
-        return repository.firstSeen(conn, version.number(), events).map(counts -> {
+        return Uni.createFrom().item(() -> {
             Map<Integer, Change> changes = new LinkedHashMap<>();
-            int at = 0;
+            long now = System.currentTimeMillis(); // the dedup horizon is in processing time
             int unique = 0;
+            int repeated = 0;
             for (Map.Entry<Integer, State> entry : touched.entrySet()) {
                 int partition = entry.getKey();
                 State state = entry.getValue();
                 List<OutRecord> out = new ArrayList<>();
                 List<Read<ClickEvent>> reads = fresh.get(partition);
+                long forgotten = state.seen.forgottenEarly();
                 for (Read<ClickEvent> read : reads) {
-                    if (read.value() != null && counts[at++]) {
+                    ClickEvent event = read.value();
+                    if (event == null) {
+                        continue;
+                    }
+                    if (state.seen.add(SeenEvents.fingerprint(event.eventId()), now)) {
                         unique++;
-                        apply(state, read.value(), out);
+                        apply(state, event, out);
+                    } else {
+                        repeated++;
                     }
                 }
+                forgotEarly(partition, state, state.seen.forgottenEarly() - forgotten);
                 // no records: a tick before the partition says it is idle, which sends what was held back
                 boolean tick = reads.isEmpty();
                 long covered = tick ? state.committedOffset : reads.get(reads.size() - 1).offset() + 1;
@@ -165,10 +181,25 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                 }
                 changes.put(partition, new Change(state.windows.watermark(), out));
             }
-            duplicates.increment(events.size() - unique);
+            duplicates.increment(repeated);
             counted.increment(unique);
             return changes;
         });
+    }
+
+    /** Counts the ids a partition let go before the horizon (over its bound), and says so once per owner. */
+    private void forgotEarly(int partition, State state, long ids) {
+        if (ids <= 0) {
+            return;
+        }
+        forgottenEarly.increment(ids);
+        if (!state.forgotEarly) {
+            state.forgotEarly = true;
+            LOG.warnf("clicks partition %d holds more than %d counted event ids (tally.aggregator.dedup-max-ids): "
+                    + "it forgets the oldest before the dedup horizon (%s), so a repeat of one of them would be "
+                    + "counted again; tally_aggregator_dedup_forgotten_early_total counts them", partition,
+                    config.dedupMaxIds(), config.dedupHorizon());
+        }
     }
 
     @Override
@@ -273,6 +304,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     @Override
     void writeState(State state, DataOutput out) throws IOException {
         state.windows.writeTo(out);
+        state.seen.writeTo(out);
         out.writeBoolean(state.sessions != null);
         if (state.sessions != null) {
             state.sessions.writeTo(out);
@@ -284,16 +316,21 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
      * changed users' sessions, since format 4 what happened to the sessions. Format 5 holds panes of final-only
      * hopping and sliding definitions, where format 4 held their windows (which are still read, see {@link
      * PartialWindows}): a build that reads up to format 4 would take the panes for windows, and refuses them.
+     * Format 6 holds the counted event ids, which PostgreSQL held before, in a table of their own: a checkpoint of
+     * an earlier format starts with none.
      */
     @Override
     boolean reads(int format) {
-        return format >= 2 && format <= 5;
+        return format >= 2 && format <= 6;
     }
 
     @Override
     void readState(State state, DataInputStream in, int format) throws IOException {
         state.windows.readFrom(in, format >= 3);
-        if (in.readBoolean() && state.sessions != null) {
+        if (format >= 6) {
+            state.seen.readFrom(in);
+        }
+        if (in.readBoolean() && state.sessions != null) { // last: unread if no longer configured
             state.sessions.readFrom(in);
         }
     }
@@ -301,6 +338,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     @Override
     void writeDelta(State state, DataOutput out) throws IOException {
         state.windows.writeChanges(out);
+        state.seen.writeChanges(out);
         out.writeBoolean(state.sessions != null);
         if (state.sessions != null) {
             state.sessions.writeChanges(out);
@@ -310,6 +348,9 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     @Override
     void readDelta(State state, DataInputStream in, int format) throws IOException {
         state.windows.readChanges(in, format >= 3);
+        if (format >= 6) {
+            state.seen.readChanges(in);
+        }
         if (in.readBoolean() && state.sessions != null) { // last in the delta: unread if no longer configured
             state.sessions.readChanges(in, format >= 4);
         }
@@ -318,6 +359,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     @Override
     void checkpointed(State state) {
         state.windows.checkpointed();
+        state.seen.checkpointed();
         if (state.sessions != null) {
             state.sessions.checkpointed();
         }

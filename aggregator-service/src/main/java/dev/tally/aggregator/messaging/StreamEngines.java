@@ -240,7 +240,7 @@ public class StreamEngines {
     private void drop(int number) {
         ViewVersion version = new ViewVersion(number);
         stop(number);
-        state.drop(number, List.of(version.stage(StageOne.STAGE), version.stage(StageTwo.STAGE))).await()
+        state.drop(List.of(version.stage(StageOne.STAGE), version.stage(StageTwo.STAGE))).await()
                 .atMost(Duration.ofSeconds(60));
         topics.delete(number);
         if (versions.dropped(number).await().atMost(Duration.ofSeconds(30))) {

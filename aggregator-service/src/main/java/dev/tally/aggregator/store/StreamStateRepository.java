@@ -1,6 +1,5 @@
 package dev.tally.aggregator.store;
 
-import dev.tally.contracts.ClickEvent;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.core.buffer.Buffer;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -17,15 +16,13 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
- * The stream engine's durable state: a checkpoint per stage and partition (next offset, state snapshot,
- * watermark), the outbox of records still to publish, and the event ids already counted. A micro-batch changes
- * all three in one transaction, through {@link #commit}; that is what makes a crash at any moment harmless.
+ * The stream engine's durable state: a checkpoint per stage and partition (next offset, state snapshot and deltas,
+ * with stage 1's counted event ids in them, watermark) and the outbox of records still to publish. A micro-batch
+ * changes both in one transaction, through {@link #commit}; that is what makes a crash at any moment harmless.
  * Set-based SQL (unnest of arrays) keeps a batch to a handful of statements, which is why this talks to the
  * reactive client directly.
  */
@@ -239,31 +236,6 @@ public class StreamStateRepository {
                 .replaceWithVoid();
     }
 
-    /**
-     * Which of the events count: those whose ids were never counted before in view version {@code viewVersion},
-     * by position in {@code events}; records their ids as counted, in the caller's transaction. An id that occurs
-     * twice in {@code events} counts at its first position.
-     */
-    public Uni<boolean[]> firstSeen(SqlConnection conn, int viewVersion, List<ClickEvent> events) {
-        if (events.isEmpty()) {
-            return Uni.createFrom().item(new boolean[0]);
-        }
-        return conn.preparedQuery("INSERT INTO aggregator.seen_event (view_version, event_id) "
-                        + "SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING RETURNING event_id")
-                .execute(Tuple.of(viewVersion, events.stream().map(ClickEvent::eventId).toArray(String[]::new)))
-                .map(rows -> {
-                    Set<String> firsts = new HashSet<>(rows.size() * 2);
-                    for (Row row : rows) {
-                        firsts.add(row.getString(0));
-                    }
-                    boolean[] counts = new boolean[events.size()];
-                    for (int i = 0; i < counts.length; i++) {
-                        counts[i] = firsts.remove(events.get(i).eventId());
-                    }
-                    return counts;
-                });
-    }
-
     /** The next offset of every partition of {@code stage} that has a checkpoint, by partition. */
     public Uni<Map<Integer, Long>> nextOffsets(String stage) {
         return pool.preparedQuery("SELECT partition, next_offset FROM aggregator.checkpoint WHERE stage = $1")
@@ -278,10 +250,10 @@ public class StreamStateRepository {
     }
 
     /**
-     * Forgets everything of the stages {@code stages} of view version {@code viewVersion}: their checkpoints,
-     * deltas, snapshots and outbox, and the event ids the version counted.
+     * Forgets everything of the stages {@code stages}: their checkpoints (with the event ids they counted), deltas,
+     * snapshots and outbox.
      */
-    public Uni<Void> drop(int viewVersion, List<String> stages) {
+    public Uni<Void> drop(List<String> stages) {
         String[] names = stages.toArray(new String[0]);
         // the checkpoints first: a snapshot being stored holds a lock on its row, and would wait for its deltas
         return pool.withTransaction(conn -> conn.preparedQuery("DELETE FROM aggregator.checkpoint WHERE stage = ANY($1)")
@@ -293,17 +265,9 @@ public class StreamStateRepository {
                 .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.outbox WHERE "
                                 + "split_part(owner, '-', 1) = ANY($1)")
                         .execute(Tuple.of((Object) names)))
-                .flatMap(done -> conn.preparedQuery("DELETE FROM aggregator.seen_event WHERE view_version = $1")
-                        .execute(Tuple.of(viewVersion)))
                 .replaceWithVoid());
     }
 
-    /** Forgets counted event ids older than {@code horizon}; returns how many. */
-    public Uni<Integer> pruneSeen(Duration horizon) {
-        return pool.preparedQuery("DELETE FROM aggregator.seen_event WHERE seen_at < now() - make_interval(secs => $1)")
-                .execute(Tuple.of((double) horizon.toSeconds()))
-                .map(rows -> rows.rowCount());
-    }
 
     static String owner(String stage, int partition) {
         return stage + "-" + partition;

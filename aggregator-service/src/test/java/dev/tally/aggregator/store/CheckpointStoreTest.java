@@ -114,7 +114,7 @@ class CheckpointStoreTest {
         assertFalse(store(stage, 2, "s2"), "delta 2 was never committed");
         assertNull(load(stage).snapshot());
 
-        repository.drop(Integer.parseInt(stage.substring(1, stage.indexOf('.'))), List.of(stage)).await().atMost(WAIT);
+        repository.drop(List.of(stage)).await().atMost(WAIT);
         assertNull(load(stage));
         assertFalse(store(stage, 1, "s1"), "the checkpoint is gone");
         commit(stage, 0, 0, 5, "again");

@@ -34,8 +34,8 @@ final class PostgresServer implements AutoCloseable {
                 .setServerConfig("listen_addresses", "127.0.0.1")
                 .setServerConfig("max_connections", "200")
                 // the stream engine writes tens of MB of WAL a second at load; with the default 1 GB a checkpoint
-                // came every ~12 s, each followed by a burst of full-page images (seen_event's index is keyed
-                // by random ids) that held commits up: as PostgreSQL's guide advises for write-heavy loads
+                // came every ~12 s, each followed by a burst of full-page images (of indexes keyed by random ids)
+                // that held commits up: as PostgreSQL's guide advises for write-heavy loads
                 .setServerConfig("max_wal_size", "4GB")
                 .start();
         try (Connection connection = postgres.getPostgresDatabase().getConnection();
