@@ -13,16 +13,18 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 
 /**
- * The four fields of a ClickEvent that the daily summary needs ({@code event_id}, {@code user_id}, {@code page_id},
- * {@code event_time}), read from its JSON bytes by a small strict JSON reader that decodes those four and only checks
- * and steps over the rest: the batch job reads millions of events, and binding each to a {@link ClickEvent} (every
- * field, a map of attributes, an {@link Instant} per time) or even creating a Jackson parser per event cost most
- * of its time. One instance is reused for every event of a job; {@link #parse} overwrites it.
+ * The fields of a ClickEvent that the daily summary and stage 1 count by ({@code event_id}, {@code user_id},
+ * {@code page_id}, {@code event_time}, and for stage 1 {@code value}), read from its JSON bytes by a small strict
+ * JSON reader that decodes those and only checks and steps over the rest: the batch job reads millions of events,
+ * and binding each to a {@link ClickEvent} (every field, a map of attributes, an {@link Instant} per time) or even
+ * creating a Jackson parser per event cost most of its time. One instance is reused for every event of a job or
+ * of a consumer's thread; {@link #parse} overwrites it.
  * <p>
- * What counts as readable is the same on every path of the batch layer (Kafka and files): a JSON object with
- * {@code event_id}, {@code user_id} and {@code page_id} as scalars and {@code event_time} as an ISO-8601 string with
- * an offset, nothing after the object; other fields are skipped unread, as the stream's reader ignores fields it
- * does not know. {@code event_time} on {@code clicks} is already corrected for clock skew by ingest.
+ * What counts as readable is the same on every path of the batch layer (Kafka and files) and in stage 1 of the
+ * stream: a JSON object with {@code event_id}, {@code user_id} and {@code page_id} as scalars and {@code event_time}
+ * as an ISO-8601 string with an offset, nothing after the object; other fields are checked as JSON and skipped.
+ * Stage 1 also refuses a {@code value} that is not a finite number ({@link #valueError()}), which it would sum.
+ * {@code event_time} on {@code clicks} is already corrected for clock skew by ingest.
  */
 public final class ClickFields {
     private static final long MILLIS_PER_DAY = 86_400_000L;
@@ -34,6 +36,11 @@ public final class ClickFields {
     char[] pageId = new char[64];
     int pageIdLength;
     long eventTimeMillis;
+    private long eventTimeSeconds;
+    private int eventTimeNanos;
+    /** {@code value}: null if absent or null; NaN (with {@link #valueError}) if not a finite number. */
+    private Double value;
+    private String valueError;
     private String error;
     /**
      * The input of the last parse, and per id field ({@code EVENT_ID}, {@code USER_ID}, {@code PAGE_ID}) where its
@@ -56,6 +63,8 @@ public final class ClickFields {
         eventIdLength = -1;
         userIdLength = -1;
         pageIdLength = -1;
+        value = null;
+        valueError = null;
         boolean time = false;
         in = data;
         source = data;
@@ -81,6 +90,7 @@ public final class ClickFields {
                         case EVENT_ID -> eventIdLength = scalar(EVENT_ID);
                         case USER_ID -> userIdLength = scalar(USER_ID);
                         case PAGE_ID -> pageIdLength = scalar(PAGE_ID);
+                        case VALUE -> readValue();
                         case EVENT_TIME -> {
                             byte first = peek();
                             if (first == 'n') {
@@ -133,11 +143,12 @@ public final class ClickFields {
     private static final int USER_ID = 1;
     private static final int PAGE_ID = 2;
     private static final int EVENT_TIME = 3;
-    private static final int TIME = 4;
-    private static final int KEY = 5;
+    private static final int VALUE = 4;
+    private static final int TIME = 5;
+    private static final int KEY = 6;
     private static final byte[][] NAMES = {"event_id".getBytes(StandardCharsets.US_ASCII),
             "user_id".getBytes(StandardCharsets.US_ASCII), "page_id".getBytes(StandardCharsets.US_ASCII),
-            "event_time".getBytes(StandardCharsets.US_ASCII)};
+            "event_time".getBytes(StandardCharsets.US_ASCII), "value".getBytes(StandardCharsets.US_ASCII)};
     private static final int MAX_DEPTH = 1000;
 
     private byte[] in;
@@ -383,6 +394,35 @@ public final class ClickFields {
         return cp;
     }
 
+    /**
+     * {@code value}: a JSON number (as {@link Double#parseDouble} reads it) or null. Anything else, or a number
+     * beyond a double's range, is checked and stepped over as JSON, and leaves {@link #valueError} (the batch layer
+     * does not need the value; stage 1 skips such a click as unreadable, as binding it failed before).
+     */
+    private void readValue() {
+        byte first = peek();
+        if (first == 'n') {
+            literal("null");
+            value = null;
+            return;
+        }
+        int start = at;
+        skipValue(0);
+        if (first != '-' && (first < '0' || first > '9')) {
+            value = Double.NaN;
+            valueError = "value must be a number";
+            return;
+        }
+        double number = Double.parseDouble(new String(in, start, at - start, StandardCharsets.US_ASCII));
+        if (!Double.isFinite(number)) {
+            value = Double.NaN;
+            valueError = "value " + new String(in, start, at - start, StandardCharsets.US_ASCII)
+                    + " is beyond a double's range";
+            return;
+        }
+        value = number;
+    }
+
     /** Checks and steps over any JSON value. */
     private void skipValue(int depth) {
         if (depth > MAX_DEPTH) {
@@ -603,6 +643,43 @@ public final class ClickFields {
         return text(PAGE_ID, pageId, pageIdLength);
     }
 
+    /** The (corrected) event time, to the nanosecond as written. */
+    public Instant eventTime() {
+        return Instant.ofEpochSecond(eventTimeSeconds, eventTimeNanos);
+    }
+
+    /** {@code value}, or null if absent or null; see {@link #valueError()}. */
+    public Double value() {
+        return value;
+    }
+
+    /** Why {@code value} is not a number a click may carry, or null if it is one (or absent). */
+    public String valueError() {
+        return valueError;
+    }
+
+    /** The user id, as the shared copy of {@code ids}. */
+    public String userId(Interner ids) {
+        return intern(ids, USER_ID, userId, userIdLength);
+    }
+
+    /** The page id, as the shared copy of {@code ids}. */
+    public String pageId(Interner ids) {
+        return intern(ids, PAGE_ID, pageId, pageIdLength);
+    }
+
+    private String intern(Interner ids, int field, char[] chars, int length) {
+        int start = rawStart[field];
+        return start >= 0 ? ids.intern(source, start, length) : ids.intern(chars, 0, length);
+    }
+
+    /** The {@link SeenEvents#fingerprint} of the event id, from the bytes it came in where it is plain ASCII. */
+    public long[] eventIdFingerprint() {
+        int start = rawStart[EVENT_ID];
+        return start >= 0 ? SeenEvents.fingerprint(source, start, eventIdLength)
+                : SeenEvents.fingerprint(new String(eventId, 0, eventIdLength));
+    }
+
     /** The (corrected) event time, in milliseconds since the epoch. */
     public long eventTimeMillis() {
         return eventTimeMillis;
@@ -625,11 +702,16 @@ public final class ClickFields {
      */
     boolean time(char[] c, int o, int n) {
         if (IsoInstants.read(timeView.of(c, o, n), timeFields)) {
+            eventTimeSeconds = timeFields[0];
+            eventTimeNanos = (int) timeFields[1];
             eventTimeMillis = timeFields[0] * 1000 + timeFields[1] / 1_000_000;
             return true;
         }
         try {
-            eventTimeMillis = Instant.from(DateTimeFormatter.ISO_INSTANT.parse(new String(c, o, n))).toEpochMilli();
+            Instant time = Instant.from(DateTimeFormatter.ISO_INSTANT.parse(new String(c, o, n)));
+            eventTimeMillis = time.toEpochMilli();
+            eventTimeSeconds = time.getEpochSecond();
+            eventTimeNanos = time.getNano();
             return true;
         } catch (DateTimeException | ArithmeticException e) {
             return false;

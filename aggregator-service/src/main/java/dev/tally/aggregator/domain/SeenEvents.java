@@ -46,7 +46,13 @@ public final class SeenEvents {
 
     /** The fingerprint of an event id: its MurmurHash3, 128 bits, over its UTF-8 bytes. */
     public static long[] fingerprint(String eventId) {
-        return MurmurHash3.hash(eventId.getBytes(StandardCharsets.UTF_8), SEED);
+        byte[] utf8 = eventId.getBytes(StandardCharsets.UTF_8);
+        return fingerprint(utf8, 0, utf8.length);
+    }
+
+    /** The fingerprint of the event id whose UTF-8 bytes are {@code bytes[offset, offset + length)}. */
+    public static long[] fingerprint(byte[] bytes, int offset, int length) {
+        return MurmurHash3.hash(bytes, offset, length, SEED);
     }
 
     /**

@@ -97,6 +97,11 @@ public record WindowSpec(String name, Kind kind, Duration size, Duration advance
         return PAGE.equals(groupBy);
     }
 
+    /** Whether its groups need more of a click than its ids: its type or one of its attributes. */
+    public boolean groupsByTypeOrAttribute() {
+        return !PAGE.equals(groupBy) && !"user_id".equals(groupBy);
+    }
+
     /** The group of an event in this definition, or null if the event has no value for its key. */
     public String groupOf(dev.tally.contracts.ClickEvent event) {
         return switch (groupBy) {

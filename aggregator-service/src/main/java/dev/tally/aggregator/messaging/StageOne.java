@@ -1,6 +1,7 @@
 package dev.tally.aggregator.messaging;
 
 import dev.tally.aggregator.AggregatorConfig;
+import dev.tally.aggregator.domain.ClickFields;
 import dev.tally.aggregator.domain.Interner;
 import dev.tally.aggregator.domain.Lz4Blobs;
 import dev.tally.aggregator.domain.PartialWindows;
@@ -42,11 +43,19 @@ import java.util.concurrent.ConcurrentHashMap;
  * records published, and after them the partition's watermark. Kafka's own offset commits are not used: on every
  * assignment the state is restored from the checkpoint and the consumer seeks to its offset.
  */
-public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
+public class StageOne extends CheckpointedStage<StageOne.State, StageOne.Click> {
     private static final Logger LOG = Logger.getLogger(StageOne.class);
     static final String STAGE = "stage1";
     /** The consumer group of stage 1 (in view version 1; see {@link ViewVersion#group}). */
     static final String GROUP = "tally-aggregator";
+
+    /**
+     * A click as stage 1 reads it ({@link ClickFields}): the fields it counts by (its send and receive times are
+     * null, and its type and attributes unless a definition groups by them), the fingerprint of its event id, and
+     * the record as it came, read whole only if the click is late.
+     */
+    record Click(ClickEvent event, long[] fingerprint, byte[] json) {
+    }
 
     /** One partition's windows, sessions, counted event ids and watermark. */
     static final class State extends CheckpointedStage.PartitionState {
@@ -82,6 +91,9 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
     private final PartialPacks packs;
     /** The users' and pages' ids as parsed, one copy each; only the consumer's thread parses. */
     private final Interner ids = new Interner(1_000_000);
+    private final ClickFields fields = new ClickFields();
+    /** Whether a definition groups by a click's type or an attribute, which the click reader does not read. */
+    private final boolean bindsWhole;
 
     StageOne(ViewVersion version, EngineContext context) {
         super(version, STAGE, 6, "tally.aggregator.events.skipped", context);
@@ -95,6 +107,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         this.specs = config.windowSpecs();
         specs.forEach(s -> specsByName.put(s.name(), s));
         this.sessionSpec = specs.stream().filter(s -> s.kind() == WindowSpec.Kind.SESSION).findFirst().orElse(null);
+        this.bindsWhole = specs.stream().anyMatch(WindowSpec::groupsByTypeOrAttribute);
         this.counted = registry.counter("tally.aggregator.events.counted", "view_version", tag);
         this.unreadable = registry.counter("tally.aggregator.events.skipped", "reason", "unreadable",
                 "view_version", tag);
@@ -141,7 +154,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
 
     @Override
     Uni<Map<Integer, Change>> process(SqlConnection conn, Map<Integer, State> touched,
-                                      Map<Integer, List<Read<ClickEvent>>> fresh) {
+                                      Map<Integer, List<Read<Click>>> fresh) {
         return Uni.createFrom().item(() -> {
             Map<Integer, Change> changes = new LinkedHashMap<>();
             long now = System.currentTimeMillis(); // the dedup horizon is in processing time
@@ -151,16 +164,16 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
                 int partition = entry.getKey();
                 State state = entry.getValue();
                 List<OutRecord> out = new ArrayList<>();
-                List<Read<ClickEvent>> reads = fresh.get(partition);
+                List<Read<Click>> reads = fresh.get(partition);
                 long forgotten = state.seen.forgottenEarly();
-                for (Read<ClickEvent> read : reads) {
-                    ClickEvent event = read.value();
-                    if (event == null) {
+                for (Read<Click> read : reads) {
+                    Click click = read.value();
+                    if (click == null) {
                         continue;
                     }
-                    if (state.seen.add(SeenEvents.fingerprint(event.eventId()), now)) {
+                    if (state.seen.add(click.fingerprint(), now)) {
                         unique++;
-                        apply(state, event, out);
+                        apply(state, click, out);
                     } else {
                         repeated++;
                     }
@@ -210,7 +223,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         return publisher.publish(records).chain(() -> heartbeat(watermarks));
     }
 
-    private void apply(State state, ClickEvent event, List<OutRecord> out) {
+    private void apply(State state, Click click, List<OutRecord> out) {
+        ClickEvent event = click.event();
         Instant watermark = state.windows.watermark();
         List<Window> missed = new ArrayList<>();
         if (state.sessions != null && state.sessions.add(event, watermark).isPresent()) {
@@ -222,7 +236,18 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
             String reason = "arrived after the watermark (" + watermark + ") passed the end plus grace of "
                     + missed.size() + " of its windows";
             out.add(OutRecord.of(version.topic(Topics.CLICKS_LATE), event.userId(), null, write(new LateClick(
-                    event, reason, missed.stream().map(this::ref).toList(), watermark))));
+                    whole(click), reason, missed.stream().map(this::ref).toList(), watermark))));
+        }
+    }
+
+    /** The click with every field, as it came: what clicks.late carries. */
+    private ClickEvent whole(Click click) {
+        try {
+            return json.readValue(click.json(), ClickEvent.class);
+        } catch (IOException e) {
+            // the click reader read it, so binding it should too; if not, what was read
+            LOG.debugf("a late click could not be bound whole: %s", e.getMessage());
+            return click.event();
         }
     }
 
@@ -365,22 +390,32 @@ public class StageOne extends CheckpointedStage<StageOne.State, ClickEvent> {
         }
     }
 
+    /**
+     * Reads a click with {@link ClickFields}, as the batch layer does, so that both count the same clicks; a value
+     * that is not a finite number makes it unreadable here too. Its type and attributes are bound (with Jackson)
+     * only if a definition groups by one of them. Only the consumer's thread parses.
+     */
     @Override
-    ClickEvent parse(byte[] value, int partition, long offset) {
-        try {
-            ClickEvent event = json.readValue(value, ClickEvent.class);
-            if (event.eventId() == null || event.pageId() == null || event.userId() == null
-                    || event.eventTime() == null) {
-                throw new IllegalArgumentException("missing event_id, page_id, user_id or event_time");
+    Click parse(byte[] value, int partition, long offset) {
+        String why = !fields.parse(value, 0, value.length) ? fields.error() : fields.valueError();
+        String type = null;
+        Map<String, String> attrs = null;
+        if (why == null && bindsWhole) {
+            try {
+                ClickEvent whole = json.readValue(value, ClickEvent.class);
+                type = whole.type();
+                attrs = whole.attrs();
+            } catch (IOException e) {
+                why = e.getMessage();
             }
-            return new ClickEvent(event.eventId(), ids.intern(event.userId()), ids.intern(event.pageId()),
-                    event.type(), event.eventTime(), event.sentAt(), event.receivedAt(), event.value(),
-                    event.attrs());
-        } catch (Exception e) {
+        }
+        if (why != null) {
             unreadable.increment();
-            LOG.warnf("clicks partition %d offset %d is not a click event, skipped: %s", partition, offset,
-                    e.getMessage());
+            LOG.warnf("clicks partition %d offset %d is not a click event, skipped: %s", partition, offset, why);
             return null;
         }
+        ClickEvent counted = new ClickEvent(fields.eventId(), fields.userId(ids), fields.pageId(ids), type,
+                fields.eventTime(), null, null, fields.value(), attrs);
+        return new Click(counted, fields.eventIdFingerprint(), value);
     }
 }

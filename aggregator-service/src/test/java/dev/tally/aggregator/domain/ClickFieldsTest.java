@@ -2,11 +2,19 @@ package dev.tally.aggregator.domain;
 
 import org.junit.jupiter.api.Test;
 
+import dev.tally.contracts.ClickEvent;
+import dev.tally.testkit.KafkaTestClient;
+
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Map;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class ClickFieldsTest {
@@ -96,5 +104,69 @@ class ClickFieldsTest {
         refused("{\"event_id\":\"e\",\"user_id\":\"u\",\"page_id\":\"p\",\"event_time\":\"2026-11-23T10:00:00\"}");
         refused("{\"event_id\":\"e\",\"user_id\":\"u\",\"page_id\":\"p\",\"event_time\":1700000000}");
         refused("{\"event_id\":\"e\",\"user_id\":{\"a\":1},\"page_id\":\"p\",\"event_time\":\"2026-11-23T10:00:00Z\"}");
+    }
+
+    @Test
+    void readsWhatStageOneCountsBy() {
+        String ids = "\"event_id\":\"e1\",\"user_id\":\"u\",\"page_id\":\"p\",";
+        ClickFields f = parsed("{" + ids + "\"event_time\":\"2026-11-23T10:00:00.123456789Z\",\"value\":-2.5e2}");
+        assertEquals(Instant.parse("2026-11-23T10:00:00.123456789Z"), f.eventTime(), "to the nanosecond");
+        assertEquals(-250.0, f.value());
+        assertNull(f.valueError());
+        assertNull(parsed("{" + ids + "\"event_time\":\"2026-11-23T10:00:00Z\",\"value\":null}").value());
+        assertNull(parsed("{" + ids + "\"event_time\":\"2026-11-23T10:00:00Z\"}").value());
+        assertEquals("value must be a number",
+                parsed("{" + ids + "\"event_time\":\"2026-11-23T10:00:00Z\",\"value\":\"1.5\"}").valueError());
+        assertEquals("value 1e400 is beyond a double's range",
+                parsed("{" + ids + "\"event_time\":\"2026-11-23T10:00:00Z\",\"value\":1e400}").valueError());
+        assertArrayEquals(SeenEvents.fingerprint("e1"), f.eventIdFingerprint());
+
+        // an id read plain from the bytes and the same id written with escapes: one shared copy, one fingerprint
+        Interner interner = new Interner(100);
+        ClickFields plain = parsed("{" + ids + "\"event_time\":\"2026-11-23T10:00:00Z\"}");
+        String user = plain.userId(interner);
+        String page = plain.pageId(interner);
+        ClickFields escaped = parsed("{\"event_id\":\"\\u0065\\u0031\",\"user_id\":\"\\u0075\","
+                + "\"page_id\":\"\\u0070\",\"event_time\":\"2026-11-23T10:00:00Z\"}");
+        assertSame(user, escaped.userId(interner));
+        assertSame(page, escaped.pageId(interner));
+        assertEquals("u", user);
+        assertArrayEquals(plain.eventIdFingerprint(), escaped.eventIdFingerprint());
+        ClickFields unicode = parsed("{\"event_id\":\"\u00e9-\u4e2d\",\"user_id\":\"u\",\"page_id\":\"p\","
+                + "\"event_time\":\"2026-11-23T10:00:00Z\"}");
+        assertArrayEquals(SeenEvents.fingerprint("\u00e9-\u4e2d"), unicode.eventIdFingerprint());
+    }
+
+    @Test
+    void readsEveryClickAsBindingItDoes() throws Exception {
+        Random random = new Random(7);
+        String[] alphabet = {"a", "Z", "0", "-", "/", " ", "\"", "\\", "\u00e9", "\u4e2d", "\uD83D\uDE00", "\t"};
+        for (int i = 0; i < 500; i++) {
+            Instant time = Instant.ofEpochSecond(1_700_000_000L + random.nextInt(100_000_000),
+                    random.nextInt(4) == 0 ? 0 : random.nextInt(1_000_000_000));
+            ClickEvent event = new ClickEvent(text(random, alphabet), text(random, alphabet), text(random, alphabet),
+                    "view", time, random.nextBoolean() ? null : time, time,
+                    random.nextBoolean() ? null : random.nextGaussian() * 1e6,
+                    random.nextBoolean() ? null : Map.of("ref", text(random, alphabet)));
+            byte[] json = KafkaTestClient.JSON.writeValueAsBytes(event);
+            ClickEvent bound = KafkaTestClient.JSON.readValue(json, ClickEvent.class);
+            ClickFields f = new ClickFields();
+            assertTrue(f.parse(json, 0, json.length), new String(json, StandardCharsets.UTF_8) + ": " + f.error());
+            Interner interner = new Interner(10);
+            assertEquals(bound.eventId(), f.eventId());
+            assertEquals(bound.userId(), f.userId(interner));
+            assertEquals(bound.pageId(), f.pageId(interner));
+            assertEquals(bound.eventTime(), f.eventTime());
+            assertEquals(bound.value(), f.value());
+            assertArrayEquals(SeenEvents.fingerprint(bound.eventId()), f.eventIdFingerprint());
+        }
+    }
+
+    private static String text(Random random, String[] alphabet) {
+        StringBuilder text = new StringBuilder();
+        for (int n = 1 + random.nextInt(12); n > 0; n--) {
+            text.append(alphabet[random.nextInt(alphabet.length)]);
+        }
+        return text.toString();
     }
 }

@@ -33,4 +33,15 @@ class InternerTest {
         assertSame(again, ids.intern(new String("a")));
         assertEquals("a", ids.intern("a"));
     }
+
+    @Test
+    void anIdFromBytesOrCharsIsTheSameSharedCopy() {
+        Interner ids = new Interner(10);
+        byte[] record = "{\"user_id\":\"user-7\"}".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        String fromBytes = ids.intern(record, 12, 6);
+        assertEquals("user-7", fromBytes);
+        assertSame(fromBytes, ids.intern(record, 12, 6));
+        assertSame(fromBytes, ids.intern("user-7".toCharArray(), 0, 6));
+        assertSame(fromBytes, ids.intern(new String("user-7")));
+    }
 }
