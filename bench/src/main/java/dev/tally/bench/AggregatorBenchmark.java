@@ -74,9 +74,20 @@ public final class AggregatorBenchmark {
     /** What the service did from its readiness until it was done (or the time limit). */
     record Measured(long events, double countedAtReady, double counted, double published, Duration toCounted,
                     Duration elapsed, boolean complete, double aggregatorCores, double stackCores, double postgresCores,
-                    double machineBusy, PromScrape last) {
+                    double machineBusy, PromScrape last, double countedAtHalf, Duration toHalf) {
         double eventsPerSecond() {
             return (counted - countedAtReady) / (elapsed.toNanos() / 1e9);
+        }
+
+        /**
+         * The rate from the first poll that saw half the events counted to the end (the last result), once the JIT
+         * has compiled the hot paths; NaN if the run did not get there.
+         */
+        double secondHalfPerSecond() {
+            if (toHalf == null || elapsed.compareTo(toHalf) <= 0) {
+                return Double.NaN;
+            }
+            return (counted - countedAtHalf) / (elapsed.minus(toHalf).toNanos() / 1e9);
         }
     }
 
@@ -170,6 +181,8 @@ public final class AggregatorBenchmark {
                     + "out of the rate", countedAtReady));
         }
         long countedAt = -1;
+        long halfAt = -1;
+        double countedAtHalf = Double.NaN;
         long lastGrowth = start;
         long lastSay = start;
         long deadline = start + options.timeLimit().toNanos();
@@ -197,6 +210,10 @@ public final class AggregatorBenchmark {
             Duration pgCpu = postgresCpu();
             var machineNow = CpuMeter.machine();
             counted = scrape.sum(COUNTED);
+            if (halfAt < 0 && counted - countedAtReady >= (options.events() - countedAtReady) / 2) {
+                halfAt = now;
+                countedAtHalf = counted;
+            }
             double nowPublished = scrape.sum(PUBLISHED);
             boolean grew = nowPublished > published;
             published = nowPublished;
@@ -238,7 +255,8 @@ public final class AggregatorBenchmark {
                 countedAt < 0 ? null : Duration.ofNanos(countedAt - start), Duration.ofNanos(end - start), complete,
                 seconds(aggregatorCpuEnd.minus(aggregatorCpu0)) / wall, seconds(stackCpuEnd.minus(stackCpu0)) / wall,
                 seconds(pgCpuEnd.minus(pgCpu0)) / wall,
-                CpuMeter.machineBusy(machine0, machineEnd), scrape);
+                CpuMeter.machineBusy(machine0, machineEnd), scrape, countedAtHalf,
+                halfAt < 0 ? null : Duration.ofNanos(halfAt - start));
     }
 
     /** Starts a 30 s JFR recording of the service 10 s after it is ready, once its JIT has settled a little. */
