@@ -24,9 +24,10 @@ public interface AggregatorConfig {
     Duration dedupHorizon();
 
     /**
-     * At most how many counted event ids one clicks partition remembers (about 30 bytes each, in memory and in its
+     * At most how many counted event ids one clicks partition remembers (about 40 bytes each in memory, 16 in its
      * checkpoint): beyond it the oldest are forgotten before the horizon, and counted in
-     * {@code tally_aggregator_dedup_forgotten_early_total}.
+     * {@code tally_aggregator_dedup_forgotten_early_total}. At 10,000 clicks/s over 8 partitions a million last
+     * about 13 minutes.
      */
     @WithDefault("1000000")
     int dedupMaxIds();

@@ -23,7 +23,7 @@ import java.util.Arrays;
  * What counts as readable is the same on every path of the batch layer (Kafka and files) and in stage 1 of the
  * stream: a JSON object with {@code event_id}, {@code user_id} and {@code page_id} as scalars and {@code event_time}
  * as an ISO-8601 string with an offset, nothing after the object; other fields are checked as JSON and skipped.
- * Stage 1 also refuses a {@code value} that is not a finite number ({@link #valueError()}), which it would sum.
+ * A {@code value} must be a JSON number within a double's range, or null (stage 1 sums it).
  * {@code event_time} on {@code clicks} is already corrected for clock skew by ingest.
  */
 public final class ClickFields {
@@ -38,9 +38,8 @@ public final class ClickFields {
     long eventTimeMillis;
     private long eventTimeSeconds;
     private int eventTimeNanos;
-    /** {@code value}: null if absent or null; NaN (with {@link #valueError}) if not a finite number. */
+    /** {@code value}: null if absent or null. */
     private Double value;
-    private String valueError;
     private String error;
     /**
      * The input of the last parse, and per id field ({@code EVENT_ID}, {@code USER_ID}, {@code PAGE_ID}) where its
@@ -64,7 +63,6 @@ public final class ClickFields {
         userIdLength = -1;
         pageIdLength = -1;
         value = null;
-        valueError = null;
         boolean time = false;
         in = data;
         source = data;
@@ -396,8 +394,8 @@ public final class ClickFields {
 
     /**
      * {@code value}: a JSON number (as {@link Double#parseDouble} reads it) or null. Anything else, or a number
-     * beyond a double's range, is checked and stepped over as JSON, and leaves {@link #valueError} (the batch layer
-     * does not need the value; stage 1 skips such a click as unreadable, as binding it failed before).
+     * beyond a double's range, makes the click unreadable on every path: stage 1 could not sum it (ingest refuses
+     * such values; only another producer could write one).
      */
     private void readValue() {
         byte first = peek();
@@ -406,19 +404,15 @@ public final class ClickFields {
             value = null;
             return;
         }
-        int start = at;
-        skipValue(0);
         if (first != '-' && (first < '0' || first > '9')) {
-            value = Double.NaN;
-            valueError = "value must be a number";
-            return;
+            throw new Unreadable("value must be a number");
         }
-        double number = Double.parseDouble(new String(in, start, at - start, StandardCharsets.US_ASCII));
+        int start = at;
+        number();
+        String text = new String(in, start, at - start, StandardCharsets.US_ASCII);
+        double number = Double.parseDouble(text);
         if (!Double.isFinite(number)) {
-            value = Double.NaN;
-            valueError = "value " + new String(in, start, at - start, StandardCharsets.US_ASCII)
-                    + " is beyond a double's range";
-            return;
+            throw new Unreadable("value " + text + " is beyond a double's range");
         }
         value = number;
     }
@@ -624,6 +618,9 @@ public final class ClickFields {
         fields.pageId = event.pageId().toCharArray();
         fields.pageIdLength = fields.pageId.length;
         fields.eventTimeMillis = event.eventTime().toEpochMilli();
+        fields.eventTimeSeconds = event.eventTime().getEpochSecond();
+        fields.eventTimeNanos = event.eventTime().getNano();
+        fields.value = event.value();
         return fields;
     }
 
@@ -648,14 +645,9 @@ public final class ClickFields {
         return Instant.ofEpochSecond(eventTimeSeconds, eventTimeNanos);
     }
 
-    /** {@code value}, or null if absent or null; see {@link #valueError()}. */
+    /** {@code value}, or null if absent or null. */
     public Double value() {
         return value;
-    }
-
-    /** Why {@code value} is not a number a click may carry, or null if it is one (or absent). */
-    public String valueError() {
-        return valueError;
     }
 
     /** The user id, as the shared copy of {@code ids}. */

@@ -19,16 +19,19 @@ import java.util.List;
  * trip per batch, more than half of what stage 1 waited for.
  * <p>
  * An id is kept as a 128-bit fingerprint (MurmurHash3 of its UTF-8 bytes): two different ids of one partition share
- * one with a chance of about n / 2^128 for n ids held, which no stream will meet. 16 bytes per id and about 8 more for
- * the hash table, at most two thirds full.
+ * one with a chance of about n / 2^128 for n ids held, which no stream will meet. 16 bytes per id (up to twice that
+ * while its array has room to grow) and 12-24 more for the hash table, at most two thirds full: about 40 in all.
  * <p>
- * Forgetting: ids are kept in {@value #GENERATIONS} generations, each started when the one before has covered a
- * quarter of the horizon (in processing time, as the ids' arrival) or holds a quarter of {@code maxIds}; the oldest
- * goes once the newest of its ids is older than the horizon, or when the partition holds more than {@code maxIds}.
- * So an id is remembered for at least the horizon while the memory bound is not reached, and memory stays bounded
- * when it is; the second case is counted ({@link #forgottenEarly()}).
+ * Forgetting: ids are kept in generations, a new one started when the last has covered a quarter of the horizon (in
+ * processing time, as the ids' arrival) or holds a quarter of {@code maxIds}; the oldest goes once the newest of its
+ * ids is older than the horizon (so about five are held), or early while the partition holds more than
+ * {@code maxIds}. So an id is remembered for at least the horizon while the bound is not reached, and memory stays
+ * bounded when it is; the second case is counted ({@link #forgottenEarly()}): at 1,250 new ids a second in a
+ * partition, a million last about 13 minutes. Time only moves forward here: a clock that steps back (or a partition
+ * moved to a host whose clock is behind) holds the time of the newest generation until the clock catches up.
  */
 public final class SeenEvents {
+    /** How many parts of the horizon (and of the bound) a generation covers: a quarter. */
     static final int GENERATIONS = 4;
     private static final long SEED = 0x7a11e5eedL;
 
@@ -38,6 +41,8 @@ public final class SeenEvents {
     private final List<Generation> generations = new ArrayList<>();
     private int size;
     private long forgottenEarly;
+    /** The latest processing time seen: the clock as this memory knows it, which never goes back. */
+    private long latest = Long.MIN_VALUE;
 
     public SeenEvents(java.time.Duration horizon, int maxIds) {
         this.horizonMillis = Math.max(GENERATIONS, horizon.toMillis());
@@ -59,7 +64,8 @@ public final class SeenEvents {
      * Remembers the event id of {@code fingerprint} at processing time {@code nowMillis}; true the first time, false
      * for a repeat within what is remembered.
      */
-    public boolean add(long[] fingerprint, long nowMillis) {
+    public boolean add(long[] fingerprint, long clockMillis) {
+        long nowMillis = latest = Math.max(latest, clockMillis);
         long hi = fingerprint[0];
         long lo = fingerprint[1];
         for (int g = generations.size() - 1; g >= 0; g--) {
@@ -81,6 +87,7 @@ public final class SeenEvents {
                 || last.size >= maxIds / GENERATIONS) {
             // starts only grow, so that a delta names each generation by its start
             last = new Generation(last == null ? nowMillis : Math.max(nowMillis, last.start + 1));
+            latest = Math.max(latest, last.start);
             generations.add(last);
         }
         return last;
@@ -119,8 +126,7 @@ public final class SeenEvents {
     }
 
     public void readFrom(DataInput in) throws IOException {
-        generations.clear();
-        size = 0;
+        clear();
         int count = in.readInt();
         for (int i = 0; i < count; i++) {
             Generation generation = new Generation(in.readLong());
@@ -172,10 +178,20 @@ public final class SeenEvents {
         checkpointed();
     }
 
-    /** What it holds now is in a checkpoint. */
+    /** Forgets every id: a partition restored from a checkpoint written before ids were kept in it has none. */
+    public void clear() {
+        generations.clear();
+        size = 0;
+        latest = Long.MIN_VALUE;
+    }
+
+    /** What it holds now is in a checkpoint; the clock is at least the newest generation's start. */
     public void checkpointed() {
         for (Generation generation : generations) {
             generation.checkpointed = generation.size;
+        }
+        if (!generations.isEmpty()) {
+            latest = Math.max(latest, generations.get(generations.size() - 1).start);
         }
     }
 

@@ -245,8 +245,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, StageOne.Click> 
         try {
             return json.readValue(click.json(), ClickEvent.class);
         } catch (IOException e) {
-            // the click reader read it, so binding it should too; if not, what was read
-            LOG.debugf("a late click could not be bound whole: %s", e.getMessage());
+            // the click reader read it, but a field it skips may not bind: then what it read
+            LOG.warnf("a late click goes to clicks.late with only the fields counted by: %s", e.getMessage());
             return click.event();
         }
     }
@@ -354,6 +354,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, StageOne.Click> 
         state.windows.readFrom(in, format >= 3);
         if (format >= 6) {
             state.seen.readFrom(in);
+        } else {
+            state.seen.clear(); // and not what a failed attempt had added to this state
         }
         if (in.readBoolean() && state.sessions != null) { // last: unread if no longer configured
             state.sessions.readFrom(in);
@@ -391,28 +393,29 @@ public class StageOne extends CheckpointedStage<StageOne.State, StageOne.Click> 
     }
 
     /**
-     * Reads a click with {@link ClickFields}, as the batch layer does, so that both count the same clicks; a value
-     * that is not a finite number makes it unreadable here too. Its type and attributes are bound (with Jackson)
-     * only if a definition groups by one of them. Only the consumer's thread parses.
+     * Reads a click with {@link ClickFields}, as the batch layer does, so that both count the same clicks. Its type
+     * and attributes are bound (with Jackson) only if a definition groups by one of them; if they cannot be, the
+     * click still counts, in no group of those definitions. Only the consumer's thread parses.
      */
     @Override
     Click parse(byte[] value, int partition, long offset) {
-        String why = !fields.parse(value, 0, value.length) ? fields.error() : fields.valueError();
+        if (!fields.parse(value, 0, value.length)) {
+            unreadable.increment();
+            LOG.warnf("clicks partition %d offset %d is not a click event, skipped: %s", partition, offset,
+                    fields.error());
+            return null;
+        }
         String type = null;
         Map<String, String> attrs = null;
-        if (why == null && bindsWhole) {
+        if (bindsWhole) {
             try {
                 ClickEvent whole = json.readValue(value, ClickEvent.class);
                 type = whole.type();
                 attrs = whole.attrs();
             } catch (IOException e) {
-                why = e.getMessage();
+                LOG.warnf("clicks partition %d offset %d: its type and attributes cannot be read, so it counts in "
+                        + "no group by them: %s", partition, offset, e.getMessage());
             }
-        }
-        if (why != null) {
-            unreadable.increment();
-            LOG.warnf("clicks partition %d offset %d is not a click event, skipped: %s", partition, offset, why);
-            return null;
         }
         ClickEvent counted = new ClickEvent(fields.eventId(), fields.userId(ids), fields.pageId(ids), type,
                 fields.eventTime(), null, null, fields.value(), attrs);

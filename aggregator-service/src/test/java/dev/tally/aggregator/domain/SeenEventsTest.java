@@ -56,6 +56,25 @@ class SeenEventsTest {
     }
 
     @Test
+    void aClockThatStepsBackDoesNotLetIdsGoEarly() {
+        SeenEvents seen = new SeenEvents(HORIZON, 8); // generations of 2 ids
+        assertTrue(add(seen, "a", 0));
+        assertTrue(add(seen, "b", 999));
+        assertTrue(add(seen, "c", 100)); // the clock stepped back; the first generation is full: a second starts
+        assertTrue(add(seen, "d", 4_100)); // past the horizon of 100, not of 999
+        assertFalse(add(seen, "b", 4_100), "b came at 999: remembered until 4,999");
+    }
+
+    @Test
+    void clearedItRemembersNothing() {
+        SeenEvents seen = new SeenEvents(HORIZON, 1_000);
+        assertTrue(add(seen, "a", 10_000));
+        seen.clear();
+        assertEquals(0, seen.size());
+        assertTrue(add(seen, "a", 100), "forgotten, and the clock starts again");
+    }
+
+    @Test
     void theBoundLetsTheOldestGoEarlyAndCountsThem() {
         SeenEvents seen = new SeenEvents(Duration.ofDays(1), 8); // generations of 2 ids
         for (int i = 0; i < 20; i++) {
