@@ -3,10 +3,6 @@ package dev.tally.aggregator.domain;
 import dev.tally.contracts.ClickEvent;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +11,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 
+import static dev.tally.aggregator.domain.StateBytes.bytes;
+import static dev.tally.aggregator.domain.StateBytes.read;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
@@ -32,26 +30,6 @@ class CheckpointRoundTripTest {
             WindowSpec.tumbling("day", Duration.ofDays(1), Duration.ofDays(30), WindowSpec.EmitPolicy.ON_UPDATE));
     private static final WindowSpec SESSION = WindowSpec.session("session", Duration.ofMinutes(2), Duration.ZERO);
     private static final int EXACT_LIMIT = 6; // small: the sketch takes over within a few batches
-
-    private interface Write {
-        void to(DataOutputStream out) throws IOException;
-    }
-
-    private interface Read {
-        void from(DataInputStream in) throws IOException;
-    }
-
-    private static byte[] bytes(Write write) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
-        write.to(out);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static void read(byte[] data, Read read) throws IOException {
-        read.from(new DataInputStream(new ByteArrayInputStream(data)));
-    }
 
     private static List<ClickEvent> batch(Random random, int batch) {
         List<ClickEvent> events = new ArrayList<>();

@@ -2,16 +2,14 @@ package dev.tally.aggregator.domain;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
+import static dev.tally.aggregator.domain.StateBytes.bytes;
+import static dev.tally.aggregator.domain.StateBytes.read;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -125,25 +123,5 @@ class SeenEventsTest {
                 live = restored; // what the probes added goes into the next delta of either
             }
         }
-    }
-
-    private interface Write {
-        void to(DataOutputStream out) throws IOException;
-    }
-
-    private interface Read {
-        void from(DataInputStream in) throws IOException;
-    }
-
-    private static byte[] bytes(Write write) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
-        write.to(out);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    private static void read(byte[] data, Read read) throws IOException {
-        read.from(new DataInputStream(new ByteArrayInputStream(data)));
     }
 }

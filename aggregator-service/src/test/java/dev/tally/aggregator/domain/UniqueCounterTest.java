@@ -2,10 +2,6 @@ package dev.tally.aggregator.domain;
 
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -13,6 +9,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
+import static dev.tally.aggregator.domain.StateBytes.bytes;
+import static dev.tally.aggregator.domain.StateBytes.in;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -22,22 +20,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * exact set also byte for byte, users in the order they came).
  */
 class UniqueCounterTest {
-
-    private interface Write {
-        void to(DataOutputStream out) throws IOException;
-    }
-
-    private static byte[] bytes(Write write) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            write.to(out);
-        }
-        return bytes.toByteArray();
-    }
-
-    private static DataInputStream in(byte[] bytes) {
-        return new DataInputStream(new ByteArrayInputStream(bytes));
-    }
 
     @Test
     void exactCountsAreThoseOfAHashSetAtEverySize() {
