@@ -9,7 +9,6 @@ import dev.tally.view.store.BatchViewRepository;
 import dev.tally.view.store.ReconciliationRepository;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.quarkus.runtime.Startup;
 import io.quarkus.scheduler.Scheduled;
 import io.smallrye.mutiny.Uni;
@@ -92,7 +91,7 @@ public class Reconciler {
 
     /**
      * Reconciles the served run with the speed layer from {@code from} to {@code to} (both optional, cut to the
-     * run's coverage), for one page or all. Needs a reactive session (for the reconciliation queries).
+     * run's coverage), for one page or all.
      */
     public Uni<Report> reconcile(LocalDate from, LocalDate to, String pageId, boolean differingOnly, int limit) {
         return batch.served().chain(run -> {
@@ -112,7 +111,7 @@ public class Reconciler {
 
     /** Recomputes the gauges over the served run's whole coverage. Failures are logged, never thrown. */
     public Uni<Void> refresh() {
-        return Panache.withSession(() -> reconcile(null, null, null, false, 0))
+        return reconcile(null, null, null, false, 0)
                 .invoke(report -> latest.set(new Snapshot(report.run() == null ? null : report.run().runId,
                         report.run() == null ? null : report.run().completeUntil, report.totals())))
                 .onFailure().invoke(e -> LOG.warnf("recomputing the reconciliation gauges failed: %s", e.toString()))

@@ -2,7 +2,6 @@ package dev.tally.view.rest;
 
 import dev.tally.contracts.Problem;
 import dev.tally.view.reconciliation.Reconciler;
-import io.quarkus.hibernate.reactive.panache.common.WithSession;
 import io.smallrye.mutiny.Uni;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.GET;
@@ -30,7 +29,6 @@ public class ReconciliationResource {
 
     @GET
     @Produces({MediaType.APPLICATION_JSON, Problem.MEDIA_TYPE})
-    @WithSession
     public Uni<Response> reconciliation(@QueryParam("from") String from, @QueryParam("to") String to,
                                         @QueryParam("page") String page,
                                         @QueryParam("differing_only") String differingOnly,

@@ -2,27 +2,32 @@ package dev.tally.view.store;
 
 import dev.tally.view.domain.DriftTotals;
 import dev.tally.view.domain.KeyDrift;
-import io.quarkus.hibernate.reactive.panache.Panache;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.time.LocalDate;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.LinkedHashMap;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Joins the served batch run's rows with the speed layer's 1-day windows, key by key (page, UTC day), inside the
  * run's coverage. The totals are aggregated in PostgreSQL, so they cover every key however many there are; the
- * keys themselves are listed up to a limit.
+ * keys themselves are listed up to a limit. Plain SQL on the reactive pool, as the summary's reads: no Hibernate
+ * session is opened for it, neither by the endpoint nor by the reconciliation every minute.
  */
 @ApplicationScoped
 public class ReconciliationRepository {
 
     @jakarta.inject.Inject
     ServingVersions serving;
+
+    @jakarta.inject.Inject
+    Pool pool;
 
     /**
      * What to compare.
@@ -36,7 +41,7 @@ public class ReconciliationRepository {
     }
 
     public Uni<DriftTotals> totals(Scope scope) {
-        Map<String, Object> params = new LinkedHashMap<>();
+        List<Object> params = new ArrayList<>();
         String sql = keys(scope, params) + """
                 select count(*) filter (where bv is not null and sv is not null),
                        count(*) filter (where bv is not null and sv is not null and (bv <> sv or bu <> su)),
@@ -47,51 +52,53 @@ public class ReconciliationRepository {
                        coalesce(sum(bu), 0)::bigint, coalesce(sum(su), 0)::bigint,
                        coalesce(sum(abs(coalesce(su, 0) - coalesce(bu, 0))), 0)::bigint
                 from k""";
-        return Panache.getSession().chain(session -> {
-            var query = session.createNativeQuery(sql, Object[].class);
-            params.forEach(query::setParameter);
-            return query.getSingleResult();
-        }).map(r -> new DriftTotals(n(r[0]), n(r[1]), n(r[2]), n(r[3]), n(r[4]), n(r[5]), n(r[6]), n(r[7]), n(r[8]),
-                n(r[9])));
+        return pool.preparedQuery(sql).execute(Tuple.from(params)).map(rows -> {
+            Row r = rows.iterator().next();
+            return new DriftTotals(r.getLong(0), r.getLong(1), r.getLong(2), r.getLong(3), r.getLong(4), r.getLong(5),
+                    r.getLong(6), r.getLong(7), r.getLong(8), r.getLong(9));
+        });
     }
 
     /** The keys in scope by page and day, only those that differ when {@code differingOnly}, at most {@code limit}. */
     public Uni<List<KeyDrift>> keys(Scope scope, boolean differingOnly, int limit) {
-        Map<String, Object> params = new LinkedHashMap<>();
+        List<Object> params = new ArrayList<>();
         String sql = keys(scope, params) + """
                 select page_id, to_char(day, 'YYYY-MM-DD'), bv, bu, sv, su, sf from k
                 """ + (differingOnly
                 ? "where bv is null or sv is null or bv <> sv or bu <> su\n" : "")
-                + "order by page_id, day limit :limit";
-        params.put("limit", limit);
-        return Panache.getSession().chain(session -> {
-            var query = session.createNativeQuery(sql, Object[].class);
-            params.forEach(query::setParameter);
-            return query.getResultList();
-        }).map(rows -> rows.stream().map(r -> new KeyDrift((String) r[0], LocalDate.parse((String) r[1]),
-                nullable(r[2]), nullable(r[3]), nullable(r[4]), nullable(r[5]), (Boolean) r[6])).toList());
+                + "order by page_id, day limit " + parameter(params, limit);
+        return pool.preparedQuery(sql).execute(Tuple.from(params)).map(rows -> {
+            List<KeyDrift> keys = new ArrayList<>();
+            for (Row r : rows) {
+                keys.add(new KeyDrift(r.getString(0), LocalDate.parse(r.getString(1)), r.getLong(2), r.getLong(3),
+                        r.getLong(4), r.getLong(5), r.getBoolean(6)));
+            }
+            return keys;
+        });
+    }
+
+    /** Adds {@code value} to the statement's parameters; its placeholder ({@code $n}). */
+    private static String parameter(List<Object> params, Object value) {
+        params.add(value);
+        return "$" + params.size();
     }
 
     /** The common table {@code k}: one row per key either layer has in scope, a layer's figures null if it has none. */
-    private String keys(Scope scope, Map<String, Object> params) {
-        StringBuilder batch = new StringBuilder("run_id = :run and day <= :to");
-        StringBuilder speed = new StringBuilder(
-                "view_version = :viewVersion and window_kind = 'tumbling' and window_size = 'P1D' "
-                        + "and window_start < :toEnd");
-        params.put("viewVersion", serving.current());
-        params.put("run", scope.runId());
-        params.put("to", scope.to());
-        params.put("toEnd", OffsetDateTime.of(scope.to().plusDays(1).atStartOfDay(), ZoneOffset.UTC));
+    private String keys(Scope scope, List<Object> params) {
+        StringBuilder batch = new StringBuilder("run_id = " + parameter(params, scope.runId()) + " and day <= "
+                + parameter(params, scope.to()));
+        StringBuilder speed = new StringBuilder("view_version = " + parameter(params, serving.current())
+                + " and window_kind = 'tumbling' and window_size = 'P1D' and window_start < "
+                + parameter(params, OffsetDateTime.of(scope.to().plusDays(1).atStartOfDay(), ZoneOffset.UTC)));
         if (scope.from() != null) {
-            batch.append(" and day >= :from");
-            speed.append(" and window_start >= :fromStart");
-            params.put("from", scope.from());
-            params.put("fromStart", OffsetDateTime.of(scope.from().atStartOfDay(), ZoneOffset.UTC));
+            batch.append(" and day >= ").append(parameter(params, scope.from()));
+            speed.append(" and window_start >= ")
+                    .append(parameter(params, OffsetDateTime.of(scope.from().atStartOfDay(), ZoneOffset.UTC)));
         }
         if (scope.pageId() != null) {
-            batch.append(" and page_id = :page");
-            speed.append(" and page_id = :page");
-            params.put("page", scope.pageId());
+            String page = parameter(params, scope.pageId());
+            batch.append(" and page_id = ").append(page);
+            speed.append(" and page_id = ").append(page);
         }
         return """
                 with b as (select page_id, day, total_views, unique_users from view.batch_row where %s),
@@ -104,11 +111,4 @@ public class ReconciliationRepository {
                 """.formatted(batch, speed);
     }
 
-    private static long n(Object value) {
-        return ((Number) value).longValue();
-    }
-
-    private static Long nullable(Object value) {
-        return value == null ? null : ((Number) value).longValue();
-    }
 }
