@@ -61,8 +61,8 @@ public final class SeenEvents {
     }
 
     /**
-     * Remembers the event id of {@code fingerprint} at processing time {@code nowMillis}; true the first time, false
-     * for a repeat within what is remembered.
+     * Remembers the event id of {@code fingerprint} at processing time {@code clockMillis} (or the latest time seen,
+     * if the clock is behind it); true the first time, false for a repeat within what is remembered.
      */
     public boolean add(long[] fingerprint, long clockMillis) {
         long nowMillis = latest = Math.max(latest, clockMillis);
