@@ -18,7 +18,6 @@ public final class Interner {
     private final int limit;
     private CharTable table;
     private String[] shared;
-    private char[] chars = new char[64];
 
     public Interner(int limit) {
         this.limit = limit;
@@ -32,15 +31,7 @@ public final class Interner {
 
     /** The shared copy of {@code id} (itself the first time); null for null. */
     public String intern(String id) {
-        if (id == null) {
-            return null;
-        }
-        int length = id.length();
-        if (chars.length < length) {
-            chars = new char[Math.max(length, chars.length * 2)];
-        }
-        id.getChars(0, length, chars, 0);
-        return shared(table.intern(chars, 0, length), id);
+        return id == null ? null : shared(table.intern(id), id);
     }
 
     /** The shared copy of the ASCII id in {@code bytes[offset, offset + length)} (every byte below 0x80). */
