@@ -226,6 +226,8 @@ public final class PartialWindows {
      * Long#MIN_VALUE}: not known yet).
      */
     private long nextWindowClose = Long.MIN_VALUE;
+    /** Counts a paned window's users from its panes when it is sent. */
+    private final UniqueCounter.UnionTable unionTable = new UniqueCounter.UnionTable();
     /** Windows of paned definitions that the watermark closed, for the next {@link #drain}. */
     private final List<Update> closedWindows = new ArrayList<>();
 
@@ -516,6 +518,10 @@ public final class PartialWindows {
             kept.version = version;
             kept.changed = false;
             markUnsaved(kept);
+        }
+        long exact = unionTable.count(users, exactLimit);
+        if (exact >= 0) {
+            return new Update(partition, name, window(s, start), views, exact, UniqueCounter.EXACT, 0, valueSum, version);
         }
         UniqueCounter all = UniqueCounter.union(users, exactLimit);
         return new Update(partition, name, window(s, start), views, all.estimate(), all.method(),

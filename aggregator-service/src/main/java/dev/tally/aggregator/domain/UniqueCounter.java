@@ -25,6 +25,8 @@ public final class UniqueCounter {
     static final double RELATIVE_ERROR_95 = 2 * 1.04 / Math.sqrt(1 << LG_K);
     /** Up to this many users a lookup scans their hash codes; beyond, it uses {@link #slots}. */
     private static final int SCAN = 8;
+    /** The {@link #method()} of an exact count. */
+    static final String EXACT = "exact";
 
     private final int exactLimit;
     /** The exact set: users[0..size) in the order they were first added; null once the sketch took over. */
@@ -180,6 +182,59 @@ public final class UniqueCounter {
         return all;
     }
 
+    /**
+     * Counts distinct users across exact sets without making a counter of them: a window of panes is counted once,
+     * when it closes, and only its number is sent. One table serves every count of a partition's windows, so a
+     * close of a thousand windows neither allocates a thousand sets nor grows and re-indexes each one.
+     */
+    static final class UnionTable {
+        private String[] users = new String[64];
+        private int[] hashes = new int[64];
+
+        /**
+         * The distinct users of {@code parts} together, the count {@link #union} would give; -1 if one of them is a
+         * sketch or the count passes {@code exactLimit} (then only {@link #union} can say).
+         */
+        long count(List<UniqueCounter> parts, int exactLimit) {
+            int total = 0;
+            for (UniqueCounter part : parts) {
+                if (part.sketch != null) {
+                    return -1;
+                }
+                total += part.size;
+            }
+            int capacity = Math.max(64, Integer.highestOneBit(Math.max(1, total)) * 4);
+            if (capacity > users.length) {
+                users = new String[capacity];
+                hashes = new int[capacity];
+            }
+            int mask = capacity - 1;
+            long count = 0;
+            try {
+                for (UniqueCounter part : parts) {
+                    for (int i = 0; i < part.size; i++) {
+                        String user = part.users[i];
+                        int hash = part.hashes[i];
+                        int slot = spread(hash) & mask;
+                        while (users[slot] != null && (hashes[slot] != hash || !users[slot].equals(user))) {
+                            slot = (slot + 1) & mask;
+                        }
+                        if (users[slot] == null) {
+                            if (++count > exactLimit) {
+                                return -1;
+                            }
+                            users[slot] = user;
+                            hashes[slot] = hash;
+                        }
+                    }
+                }
+                return count;
+            } finally {
+                Arrays.fill(users, 0, capacity, null);
+            }
+        }
+    }
+
     /** Writes the users added since the last checkpoint, for a delta. */
     void writeChanges(java.io.DataOutput out) throws java.io.IOException {
         if (sketch == null) {
@@ -223,7 +278,7 @@ public final class UniqueCounter {
 
     /** {@code exact}, or {@code hll}. */
     public String method() {
-        return isExact() ? "exact" : "hll";
+        return isExact() ? EXACT : "hll";
     }
 
     /** Writes the counter for a checkpoint: the exact set, or the sketch's compact bytes. */

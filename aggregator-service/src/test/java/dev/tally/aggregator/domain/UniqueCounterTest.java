@@ -72,4 +72,41 @@ class UniqueCounterTest {
             assertEquals(limit < 200 ? "hll" : "exact", live.method(), "limit " + limit);
         }
     }
+
+    @Test
+    void aUnionTableCountsWhatTheUnionCountsAndSaysWhenOnlyTheUnionCan() {
+        Random random = new Random(11);
+        UniqueCounter.UnionTable table = new UniqueCounter.UnionTable(); // one table for every count, as in a partition
+        for (int round = 0; round < 300; round++) {
+            int limit = 1 + random.nextInt(400);
+            List<UniqueCounter> parts = new ArrayList<>();
+            Set<String> expected = new HashSet<>();
+            int pool = 1 + random.nextInt(600);
+            for (int p = random.nextInt(6); p >= 0; p--) {
+                UniqueCounter part = new UniqueCounter(10_000);
+                for (int i = random.nextInt(120); i > 0; i--) {
+                    String user = new String("u" + random.nextInt(pool)); // equal, not the same object
+                    part.add(user);
+                    expected.add(user);
+                }
+                parts.add(part);
+            }
+            UniqueCounter union = UniqueCounter.union(parts, limit);
+            long counted = table.count(parts, limit);
+            if (expected.size() <= limit) {
+                assertEquals(expected.size(), counted, "round " + round);
+                assertEquals(union.estimate(), counted, "round " + round);
+                assertEquals("exact", union.method());
+            } else {
+                assertEquals(-1, counted, "round " + round + ": past the limit only the union can say");
+                assertEquals("hll", union.method());
+            }
+        }
+        UniqueCounter sketch = new UniqueCounter(2);
+        List.of("a", "b", "c").forEach(sketch::add);
+        UniqueCounter exact = new UniqueCounter(10);
+        exact.add("a");
+        assertEquals(-1, table.count(List.of(exact, sketch), 10), "a sketch among the parts");
+        assertEquals(1, table.count(List.of(exact), 10));
+    }
 }
