@@ -328,7 +328,10 @@ public class PageStatsConsumer {
         }
         return changed.invoke(rows -> {
             if (!batch.newest.isEmpty()) {
-                write.record(System.nanoTime() - started, TimeUnit.NANOSECONDS);
+                long took = System.nanoTime() - started;
+                write.record(took, TimeUnit.NANOSECONDS);
+                LOG.debugf("page-stats write: %d records read, %d keys written, %d rows changed, in %d ms",
+                        batch.considered, batch.keys, rows, TimeUnit.NANOSECONDS.toMillis(took));
             }
             applied.increment(rows);
             stale.increment(batch.considered - rows);
