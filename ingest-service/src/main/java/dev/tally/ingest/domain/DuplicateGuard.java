@@ -1,12 +1,10 @@
 package dev.tally.ingest.domain;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongSupplier;
 
 /**
  * Remembers the event ids this ingest replica wrote to Kafka within a horizon, so that a client's retry is
@@ -15,11 +13,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * The memory is per replica and bounded; the aggregator drops whatever repeats get past it.
  */
 public final class DuplicateGuard {
-    private final Cache<String, Boolean> written;
+    private final WrittenIds written;
+    private final LongSupplier clock;
     private final ConcurrentHashMap<String, CompletableFuture<Boolean>> inFlight = new ConcurrentHashMap<>();
 
     public DuplicateGuard(Duration horizon, long maxIds) {
-        this.written = Caffeine.newBuilder().expireAfterWrite(horizon).maximumSize(maxIds).build();
+        this(horizon, maxIds, System::currentTimeMillis);
+    }
+
+    /** With {@code clock} giving the time in epoch milliseconds. */
+    public DuplicateGuard(Duration horizon, long maxIds, LongSupplier clock) {
+        this.written = new WrittenIds(horizon, maxIds);
+        this.clock = clock;
     }
 
     /** The caller's standing for an id. */
@@ -39,7 +44,7 @@ public final class DuplicateGuard {
     }
 
     public Claim claim(String eventId) {
-        if (written.getIfPresent(eventId) != null) {
+        if (written.contains(eventId, clock.getAsLong())) {
             return new Duplicate();
         }
         CompletableFuture<Boolean> mine = new CompletableFuture<>();
@@ -47,7 +52,7 @@ public final class DuplicateGuard {
         if (theirs != null) {
             return new Pending(theirs);
         }
-        if (written.getIfPresent(eventId) != null) { // written between the first look and the claim
+        if (written.contains(eventId, clock.getAsLong())) { // written between the first look and the claim
             inFlight.remove(eventId, mine);
             mine.complete(true);
             return new Duplicate();
@@ -58,14 +63,19 @@ public final class DuplicateGuard {
     /** Records the outcome of an owned claim. */
     public void settle(Owner owner, boolean writtenToLog) {
         if (writtenToLog) {
-            written.put(owner.eventId(), Boolean.TRUE);
+            written.add(owner.eventId(), clock.getAsLong());
         }
         inFlight.remove(owner.eventId(), owner.outcome());
         owner.outcome().complete(writtenToLog);
     }
 
-    /** Ids remembered now (approximate). */
+    /** Ids remembered now. */
     public long size() {
-        return written.estimatedSize();
+        return written.size();
+    }
+
+    /** Ids let go before the horizon because the bound was reached. */
+    public long forgottenEarly() {
+        return written.forgottenEarly();
     }
 }

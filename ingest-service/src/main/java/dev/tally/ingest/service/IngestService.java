@@ -16,6 +16,7 @@ import dev.tally.ingest.messaging.ClickLog;
 import dev.tally.ingest.messaging.ClickPublisher;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -83,6 +84,9 @@ public class IngestService {
         Gauge.builder("tally.ingest.records.in_flight", admission, Admission::inFlight).register(registry);
         Gauge.builder("tally.ingest.log.available", admission, a -> a.logAvailable() ? 1 : 0).register(registry);
         Gauge.builder("tally.ingest.dedup.ids", duplicates, DuplicateGuard::size).register(registry);
+        FunctionCounter.builder("tally.ingest.dedup.forgotten.early", duplicates, DuplicateGuard::forgottenEarly)
+                .description("event ids let go before the dedup horizon because dedup-max-ids was reached")
+                .register(registry);
     }
 
     /** Ingests the events of one request; never fails, the outcome says what happened to each event. */
