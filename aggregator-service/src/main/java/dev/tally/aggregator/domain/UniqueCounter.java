@@ -196,14 +196,16 @@ public final class UniqueCounter {
          * sketch or the count passes {@code exactLimit} (then only {@link #union} can say).
          */
         long count(List<UniqueCounter> parts, int exactLimit) {
-            int total = 0;
+            long total = 0;
             for (UniqueCounter part : parts) {
                 if (part.sketch != null) {
                     return -1;
                 }
                 total += part.size;
             }
-            int capacity = Math.max(64, Integer.highestOneBit(Math.max(1, total)) * 4);
+            // at most exactLimit + 1 users go in before the count gives up: at most half full
+            int need = (int) Math.min(total, (long) exactLimit + 1);
+            int capacity = Math.max(64, Integer.highestOneBit(Math.max(1, need)) * 4);
             if (capacity > users.length) {
                 users = new String[capacity];
                 hashes = new int[capacity];

@@ -102,6 +102,17 @@ class UniqueCounterTest {
                 assertEquals("hll", union.method());
             }
         }
+        // many parts whose sizes add up to far more than the limit: the table is sized by the limit
+        List<UniqueCounter> many = new ArrayList<>();
+        for (int p = 0; p < 3_600; p++) {
+            UniqueCounter part = new UniqueCounter(10_000);
+            for (int i = 0; i < 50; i++) {
+                part.add("u" + ((p * 7 + i) % 900));
+            }
+            many.add(part);
+        }
+        assertEquals(900, table.count(many, 1_000));
+        assertEquals(-1, table.count(many, 899));
         UniqueCounter sketch = new UniqueCounter(2);
         List.of("a", "b", "c").forEach(sketch::add);
         UniqueCounter exact = new UniqueCounter(10);

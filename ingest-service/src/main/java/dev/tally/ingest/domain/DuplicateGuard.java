@@ -18,10 +18,11 @@ public final class DuplicateGuard {
     private final ConcurrentHashMap<String, CompletableFuture<Boolean>> inFlight = new ConcurrentHashMap<>();
 
     public DuplicateGuard(Duration horizon, long maxIds) {
-        this(horizon, maxIds, System::currentTimeMillis);
+        // a monotonic clock: a step of the wall clock must neither forget every id nor keep them longer
+        this(horizon, maxIds, () -> System.nanoTime() / 1_000_000);
     }
 
-    /** With {@code clock} giving the time in epoch milliseconds. */
+    /** With {@code clock} giving the time in milliseconds (from any origin; it must not go back). */
     public DuplicateGuard(Duration horizon, long maxIds, LongSupplier clock) {
         this.written = new WrittenIds(horizon, maxIds);
         this.clock = clock;

@@ -34,4 +34,15 @@ class DuplicateGuardTest {
         guard.settle(owner, false);
         assertEquals(false, outcome.get());
     }
+
+    @Test
+    void anIdIsForgottenOncePastTheHorizonOnTheGuardsClock() {
+        long[] now = {5_000};
+        DuplicateGuard timed = new DuplicateGuard(Duration.ofMinutes(5), 1000, () -> now[0]);
+        timed.settle(assertInstanceOf(DuplicateGuard.Owner.class, timed.claim("e4")), true);
+        now[0] += Duration.ofMinutes(5).toMillis();
+        assertInstanceOf(DuplicateGuard.Duplicate.class, timed.claim("e4"));
+        now[0] += Duration.ofMinutes(2).toMillis();
+        assertInstanceOf(DuplicateGuard.Owner.class, timed.claim("e4"));
+    }
 }
