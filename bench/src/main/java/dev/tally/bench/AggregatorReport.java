@@ -170,7 +170,7 @@ final class AggregatorReport {
     }
     /**
      * What the checkpoints and the outbox stored per event counted, by stage, from the service's own byte metrics
-     * (checkpoint bytes after compression; outbox characters before it): the same every run, unlike the rates.
+     * (checkpoint bytes after compression; outbox bytes before it): the same every run, unlike the rates.
      */
     private static void storedPerEvent(StringBuilder md, AggregatorBenchmark.Measured m) {
         double events = m.counted();
@@ -186,8 +186,8 @@ final class AggregatorReport {
             return;
         }
         md.append("Stored per event counted, from `tally_aggregator_checkpoint_bytes` (compressed) and "
-                + "`tally_aggregator_outbox_bytes` (characters, before compression):\n\n");
-        md.append("| stage | checkpoint deltas, bytes | snapshots, bytes | outbox, characters |\n"
+                + "`tally_aggregator_outbox_bytes` (UTF-8 bytes, before compression):\n\n");
+        md.append("| stage | checkpoint deltas, bytes | snapshots, bytes | outbox, bytes |\n"
                 + "|---|---:|---:|---:|\n");
         stored.forEach((stage, v) -> row(md, stage, dec(v[0] / events), dec(v[1] / events), dec(v[2] / events)));
         md.append('\n');

@@ -169,7 +169,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 .register(registry);
         this.snapshotBytes = bytes("tally.aggregator.checkpoint.bytes", checkpointBytes, stage)
                 .tag("kind", "snapshot").register(registry);
-        this.outboxBytes = bytes("tally.aggregator.outbox.bytes", "the characters of the record values a partition's "
+        this.outboxBytes = bytes("tally.aggregator.outbox.bytes", "the bytes (UTF-8 JSON) of the record values a partition's "
                 + "batch writes to the outbox, before they are compressed and published", stage).register(registry);
         this.snapshotsStored = snapshotCounter(registry, stage, "stored");
         this.snapshotsStale = snapshotCounter(registry, stage, "stale");
@@ -471,7 +471,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                     for (PartitionCommit commit : checkpoints) {
                         S state = touched.get(commit.partition());
                         deltaBytes.record(commit.delta().length);
-                        outboxBytes.record(characters(commit.records()));
+                        outboxBytes.record(valueBytes(commit.records()));
                         state.committedOffset = commit.nextOffset();
                         state.deltaSeq = commit.expectedSeq() + 1;
                         state.deltaBytes += commit.delta().length;
@@ -613,12 +613,12 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         return state.deltas >= MAX_DELTAS || state.deltaBytes >= bytesLimit ? 1 : 0;
     }
 
-    private static long characters(List<OutRecord> records) {
-        long characters = 0;
+    private static long valueBytes(List<OutRecord> records) {
+        long bytes = 0;
         for (OutRecord record : records) {
-            characters += record.value().length();
+            bytes += record.value().length;
         }
-        return characters;
+        return bytes;
     }
 
     private void logPhases(long started, long[] phases, Map<Integer, List<Read<R>>> fresh, int published,
@@ -626,7 +626,7 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         if (log.isDebugEnabled()) {
             long now = System.nanoTime();
             long deltas = committed.stream().mapToLong(c -> c.delta().length).sum();
-            long records = committed.stream().mapToLong(c -> characters(c.records())).sum();
+            long records = committed.stream().mapToLong(c -> valueBytes(c.records())).sum();
             log.debugf("%s batch: %d records in, %d out; ms waiting for a connection %d, processing %d, encoding "
                             + "the delta %d, storing %d, publishing %d, handing snapshots over %d; bytes of deltas "
                             + "%d, of records %d; snapshots handed to the encoder %d", stage,
@@ -713,9 +713,9 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         }
     }
 
-    String write(Object value) {
+    byte[] write(Object value) {
         try {
-            return json.writeValueAsString(value);
+            return json.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a contract record failed to serialize", e);
         }

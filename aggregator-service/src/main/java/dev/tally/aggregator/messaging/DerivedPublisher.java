@@ -19,6 +19,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.jboss.logging.Logger;
 
@@ -57,7 +58,7 @@ public class DerivedPublisher {
     @Inject
     StreamStateRepository repository;
 
-    private KafkaProducer<String, String> producer;
+    private KafkaProducer<String, byte[]> producer;
     /** The deletes of published outbox rows still running. */
     private final java.util.Set<CompletableFuture<Void>> deleting = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private KafkaClientMetrics metrics;
@@ -76,7 +77,7 @@ public class DerivedPublisher {
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         config.put(ProducerConfig.LINGER_MS_CONFIG, 2);
         config.put(ProducerConfig.BATCH_SIZE_CONFIG, 131072);
-        producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
+        producer = new KafkaProducer<>(config, new StringSerializer(), new ByteArraySerializer());
         metrics = new KafkaClientMetrics(producer);
         metrics.bindTo(registry);
     }
@@ -128,7 +129,7 @@ public class DerivedPublisher {
         sender.execute(() -> {
             AtomicInteger remaining = new AtomicInteger(records.size());
             for (OutRecord record : records) {
-                ProducerRecord<String, String> produced = new ProducerRecord<>(record.topic(), record.partition(),
+                ProducerRecord<String, byte[]> produced = new ProducerRecord<>(record.topic(), record.partition(),
                         record.key(), record.value());
                 produced.headers().add(new RecordHeader(Headers.SCHEMA_VERSION, SCHEMA_VERSION));
                 try {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import dev.tally.aggregator.domain.Interner;
 import dev.tally.aggregator.domain.PartialWindows;
 import dev.tally.aggregator.domain.Window;
@@ -22,7 +23,7 @@ import java.util.function.Function;
 
 /**
  * The partials of one stage-1 batch and source partition, packed: one {@code page-partials} record per target
- * partition (or a few, each under {@link #MAX_CHARS}) instead of one per page and window. A batch changes
+ * partition (or a few, each under {@link #MAX_BYTES}) instead of one per page and window. A batch changes
  * thousands of partials; as single records each paid for a JSON object with ISO instants and a window reference,
  * an outbox entry, a Kafka record and its acknowledgement, and a parse in stage 2. A pack is
  * <pre>{"type":"partials","source_partition":3,"source_offset":1200,
@@ -35,7 +36,7 @@ import java.util.function.Function;
 final class PartialPacks {
     static final String TYPE = "partials";
     /** A pack is closed once its JSON is this long, far below Kafka's default limit of 1 MiB per record. */
-    static final int MAX_CHARS = 256 * 1024;
+    static final int MAX_BYTES = 256 * 1024;
 
     /** A record of page-partials as stage 2 reads it: a watermark, or partials covering a source offset. */
     sealed interface Input permits Watermark, Partials {
@@ -79,8 +80,8 @@ final class PartialPacks {
             List<PartialWindows.Update> mine = byTarget.get(target);
             int from = 0;
             while (from < mine.size()) {
-                java.io.StringWriter text = new java.io.StringWriter(Math.min(MAX_CHARS, 64 * mine.size()));
-                try (JsonGenerator out = factory.createGenerator(text)) {
+                ByteArrayBuilder bytes = new ByteArrayBuilder(Math.min(MAX_BYTES, 64 * (mine.size() - from)));
+                try (JsonGenerator out = factory.createGenerator(bytes)) {
                     out.writeStartObject();
                     out.writeStringField("type", TYPE);
                     out.writeNumberField("source_partition", sourcePartition);
@@ -88,13 +89,13 @@ final class PartialPacks {
                     out.writeArrayFieldStart("partials");
                     do {
                         write(mine.get(from++), out);
-                    } while (from < mine.size() && out.getOutputBuffered() + text.getBuffer().length() < MAX_CHARS);
+                    } while (from < mine.size() && out.getOutputBuffered() + bytes.size() < MAX_BYTES);
                     out.writeEndArray();
                     out.writeEndObject();
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);
                 }
-                records.add(OutRecord.of(topic, null, target, text.toString()));
+                records.add(OutRecord.of(topic, null, target, bytes.toByteArray()));
             }
         }
         return records;

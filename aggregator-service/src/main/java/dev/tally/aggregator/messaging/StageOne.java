@@ -264,7 +264,7 @@ public class StageOne extends CheckpointedStage<StageOne.State, StageOne.Click> 
         watermarks.forEach((partition, watermark) -> {
             State state = states.get(partition);
             boolean idle = quiet(state, now) && !state.windows.pending();
-            String value = write(PagePartial.watermark(partition, watermark, idle));
+            byte[] value = write(PagePartial.watermark(partition, watermark, idle));
             for (int target = 0; target < targets; target++) {
                 beats.add(OutRecord.of(version.pagePartials(), null, target, value));
             }

@@ -248,9 +248,9 @@ public class StreamEngines {
         }
     }
 
-    private String write(Object value) {
+    private byte[] write(Object value) {
         try {
-            return json.writeValueAsString(value);
+            return json.writeValueAsBytes(value);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalStateException("a contract record failed to serialize", e);
         }

@@ -8,7 +8,6 @@ import java.io.ByteArrayInputStream;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -29,9 +28,8 @@ final class OutboxBatch {
                     out.writeUTF(record.key());
                 }
                 out.writeInt(record.partition() == null ? -1 : record.partition());
-                byte[] value = record.value().getBytes(StandardCharsets.UTF_8);
-                out.writeInt(value.length);
-                out.write(value);
+                out.writeInt(record.value().length);
+                out.write(record.value());
             }
             return out.toCompressedArray();
         } catch (IOException e) {
@@ -54,8 +52,7 @@ final class OutboxBatch {
                 int partition = in.readInt();
                 byte[] value = new byte[in.readInt()];
                 in.readFully(value);
-                records.add(new OutRecord(id, topic, key, partition < 0 ? null : partition,
-                        new String(value, StandardCharsets.UTF_8)));
+                records.add(new OutRecord(id, topic, key, partition < 0 ? null : partition, value));
             }
             return records;
         } catch (IOException e) {

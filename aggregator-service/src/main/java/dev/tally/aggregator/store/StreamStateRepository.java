@@ -38,8 +38,12 @@ public class StreamStateRepository {
     }
 
     /** A record to publish once the transaction that produced it has committed. */
-    public record OutRecord(long id, String topic, String key, Integer partition, String value) {
-        public static OutRecord of(String topic, String key, Integer partition, String value) {
+    /**
+     * A record to publish. Its value is the record's bytes (UTF-8 JSON), encoded once: the outbox stores them and the
+     * producer sends them as they are.
+     */
+    public record OutRecord(long id, String topic, String key, Integer partition, byte[] value) {
+        public static OutRecord of(String topic, String key, Integer partition, byte[] value) {
             return new OutRecord(0, topic, key, partition, value);
         }
     }

@@ -47,7 +47,7 @@ class PartialPacksTest {
         for (OutRecord record : records) {
             assertNull(record.key());
             PartialPacks.Partials partials =
-                    (PartialPacks.Partials) packs.read(bytes(record.value()), SPECS, this::single);
+                    (PartialPacks.Partials) packs.read(record.value(), SPECS, this::single);
             assertEquals(3, partials.sourcePartition());
             assertEquals(1234L, partials.sourceOffset());
             for (PartialWindows.Update update : partials.updates()) {
@@ -73,8 +73,8 @@ class PartialPacksTest {
         assertTrue(records.size() > 10, records.size() + " packs");
         int total = 0;
         for (OutRecord record : records) {
-            assertTrue(record.value().length() < PartialPacks.MAX_CHARS + 4096, record.value().length() + " chars");
-            total += ((PartialPacks.Partials) packs.read(bytes(record.value()), SPECS, this::single)).updates().size();
+            assertTrue(record.value().length < PartialPacks.MAX_BYTES + 4096, record.value().length + " bytes");
+            total += ((PartialPacks.Partials) packs.read(record.value(), SPECS, this::single)).updates().size();
         }
         assertEquals(2000, total);
     }
@@ -84,7 +84,7 @@ class PartialPacksTest {
         List<OutRecord> records = packs.pack("page-partials", 1, 0, 7,
                 List.of(update("/a", "minute", 1, BigDecimal.ONE), update("/b", "hour", 2, BigDecimal.ONE)));
 
-        PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(bytes(records.get(0).value()), SPECS,
+        PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(records.get(0).value(), SPECS,
                 this::single);
         assertEquals(List.of("/a"), partials.updates().stream().map(PartialWindows.Update::pageId).toList());
     }
