@@ -521,7 +521,8 @@ public final class PartialWindows {
         }
         long exact = unionTable.count(users, exactLimit);
         if (exact >= 0) {
-            return new Update(partition, name, window(s, start), views, exact, UniqueCounter.EXACT, 0, valueSum, version);
+            return new Update(partition, name, window(s, start), views, exact, UniqueCounter.EXACT, 0, valueSum,
+                    version);
         }
         UniqueCounter all = UniqueCounter.union(users, exactLimit);
         return new Update(partition, name, window(s, start), views, all.estimate(), all.method(),

@@ -330,8 +330,9 @@ public class PageStatsConsumer {
             if (!batch.newest.isEmpty()) {
                 long took = System.nanoTime() - started;
                 write.record(took, TimeUnit.NANOSECONDS);
-                LOG.debugf("page-stats write: %d results of the versions served or coming read, %d keys written, %d rows changed, in %d ms",
-                        batch.considered, batch.keys, rows, TimeUnit.NANOSECONDS.toMillis(took));
+                LOG.debugf("page-stats write: %d results of the versions served or coming read, %d keys written, "
+                        + "%d rows changed, in %d ms", batch.considered, batch.keys, rows,
+                        TimeUnit.NANOSECONDS.toMillis(took));
             }
             applied.increment(rows);
             stale.increment(batch.considered - rows);
