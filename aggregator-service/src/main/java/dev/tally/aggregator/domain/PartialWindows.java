@@ -519,14 +519,9 @@ public final class PartialWindows {
             kept.changed = false;
             markUnsaved(kept);
         }
-        long exact = unionTable.count(users, exactLimit);
-        if (exact >= 0) {
-            return new Update(partition, name, window(s, start), views, exact, UniqueCounter.EXACT, 0, valueSum,
-                    version);
-        }
-        UniqueCounter all = UniqueCounter.union(users, exactLimit);
-        return new Update(partition, name, window(s, start), views, all.estimate(), all.method(),
-                all.relativeError(), valueSum, version);
+        UniqueCounter.UnionTable.Distinct distinct = unionTable.distinct(users, exactLimit);
+        return new Update(partition, name, window(s, start), views, distinct.estimate(), distinct.method(),
+                distinct.relativeError(), valueSum, version);
     }
 
     private Update send(Partial partial) {

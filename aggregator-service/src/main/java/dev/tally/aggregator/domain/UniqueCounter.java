@@ -191,6 +191,23 @@ public final class UniqueCounter {
         private String[] users = new String[64];
         private int[] hashes = new int[64];
 
+        /** What a count of distinct users says: the number, how it was counted, and its error bound. */
+        record Distinct(long estimate, String method, double relativeError) {
+        }
+
+        /**
+         * The distinct users of {@code parts} together, as {@link #union} counts them: in this table while they are
+         * exact sets within the limit, else by making their union (a sketch).
+         */
+        Distinct distinct(List<UniqueCounter> parts, int exactLimit) {
+            long exact = count(parts, exactLimit);
+            if (exact >= 0) {
+                return new Distinct(exact, EXACT, 0);
+            }
+            UniqueCounter all = union(parts, exactLimit);
+            return new Distinct(all.estimate(), all.method(), all.relativeError());
+        }
+
         /**
          * The distinct users of {@code parts} together, the count {@link #union} would give; -1 if one of them is a
          * sketch or the count passes {@code exactLimit} (then only {@link #union} can say).

@@ -37,10 +37,9 @@ public class StreamStateRepository {
                              Instant watermark) {
     }
 
-    /** A record to publish once the transaction that produced it has committed. */
     /**
-     * A record to publish. Its value is the record's bytes (UTF-8 JSON), encoded once: the outbox stores them and the
-     * producer sends them as they are.
+     * A record to publish once the transaction that produced it has committed. Its value is the record's bytes
+     * (UTF-8 JSON), encoded once: the outbox stores them and the producer sends them as they are.
      */
     public record OutRecord(long id, String topic, String key, Integer partition, byte[] value) {
         public static OutRecord of(String topic, String key, Integer partition, byte[] value) {

@@ -32,8 +32,11 @@ public final class DuplicateGuard {
     public sealed interface Claim permits Owner, Duplicate, Pending {
     }
 
-    /** The caller writes the event and must {@link #settle} the claim with the outcome. */
-    public record Owner(String eventId, CompletableFuture<Boolean> outcome) implements Claim {
+    /**
+     * The caller writes the event and must {@link #settle} the claim with the outcome. The id's fingerprint is made
+     * once, by the claim.
+     */
+    public record Owner(String eventId, long[] fingerprint, CompletableFuture<Boolean> outcome) implements Claim {
     }
 
     /** The event was written already. */
@@ -45,7 +48,8 @@ public final class DuplicateGuard {
     }
 
     public Claim claim(String eventId) {
-        if (written.contains(eventId, clock.getAsLong())) {
+        long[] fingerprint = WrittenIds.fingerprint(eventId);
+        if (written.contains(fingerprint, clock.getAsLong())) {
             return new Duplicate();
         }
         CompletableFuture<Boolean> mine = new CompletableFuture<>();
@@ -53,18 +57,18 @@ public final class DuplicateGuard {
         if (theirs != null) {
             return new Pending(theirs);
         }
-        if (written.contains(eventId, clock.getAsLong())) { // written between the first look and the claim
+        if (written.contains(fingerprint, clock.getAsLong())) { // written between the first look and the claim
             inFlight.remove(eventId, mine);
             mine.complete(true);
             return new Duplicate();
         }
-        return new Owner(eventId, mine);
+        return new Owner(eventId, fingerprint, mine);
     }
 
     /** Records the outcome of an owned claim. */
     public void settle(Owner owner, boolean writtenToLog) {
         if (writtenToLog) {
-            written.add(owner.eventId(), clock.getAsLong());
+            written.add(owner.fingerprint(), clock.getAsLong());
         }
         inFlight.remove(owner.eventId(), owner.outcome());
         owner.outcome().complete(writtenToLog);

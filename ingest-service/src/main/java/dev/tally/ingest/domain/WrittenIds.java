@@ -50,42 +50,46 @@ public final class WrittenIds {
         this.perGeneration = (int) Math.min(1 << 28, Math.max(1, (maxIds + PARTS - 1) / PARTS));
     }
 
-    /** The fingerprint of an event id. */
-    static long[] fingerprint(String eventId) {
+    /** The fingerprint of an event id: what {@link #contains} and {@link #add} take, made once per id. */
+    public static long[] fingerprint(String eventId) {
         byte[] utf8 = eventId.getBytes(StandardCharsets.UTF_8);
         return MurmurHash3.hash(utf8, 0, utf8.length, SEED);
     }
 
     /** True if {@code eventId} was added within the horizon (and not forgotten early because of the bound). */
     public boolean contains(String eventId, long nowMillis) {
-        long[] fingerprint = fingerprint(eventId);
-        synchronized (this) {
-            expire(nowMillis);
-            return holds(fingerprint);
-        }
+        return contains(fingerprint(eventId), nowMillis);
+    }
+
+    /** True if the id of this {@link #fingerprint} was added within the horizon (and not forgotten early). */
+    public synchronized boolean contains(long[] fingerprint, long nowMillis) {
+        expire(nowMillis);
+        return holds(fingerprint);
     }
 
     /** Remembers {@code eventId} as written at {@code nowMillis}. */
     public void add(String eventId, long nowMillis) {
-        long[] fingerprint = fingerprint(eventId);
-        synchronized (this) {
-            expire(nowMillis);
-            if (holds(fingerprint)) {
-                return;
-            }
-            Generation current = generations.peekLast();
-            if (current == null || current.size >= perGeneration
-                    || nowMillis - current.startedAt >= horizonMillis / PARTS) {
-                current = new Generation(nowMillis);
-                generations.addLast(current);
-            }
-            current.add(fingerprint[0], fingerprint[1], nowMillis);
-            size++;
-            while (size > maxIds && generations.size() > 1) {
-                Generation oldest = generations.removeFirst();
-                size -= oldest.size;
-                forgottenEarly += oldest.size;
-            }
+        add(fingerprint(eventId), nowMillis);
+    }
+
+    /** Remembers the id of this {@link #fingerprint} as written at {@code nowMillis}. */
+    public synchronized void add(long[] fingerprint, long nowMillis) {
+        expire(nowMillis);
+        if (holds(fingerprint)) {
+            return;
+        }
+        Generation current = generations.peekLast();
+        if (current == null || current.size >= perGeneration
+                || nowMillis - current.startedAt >= horizonMillis / PARTS) {
+            current = new Generation(nowMillis);
+            generations.addLast(current);
+        }
+        current.add(fingerprint[0], fingerprint[1], nowMillis);
+        size++;
+        while (size > maxIds && generations.size() > 1) {
+            Generation oldest = generations.removeFirst();
+            size -= oldest.size;
+            forgottenEarly += oldest.size;
         }
     }
 
