@@ -494,7 +494,7 @@ public final class PartialWindows {
         List<UniqueCounter> users = new ArrayList<>();
         if (kept != null) {
             views += kept.views;
-            valueSum = valueSum.add(kept.valueSum);
+            valueSum = plus(valueSum, kept.valueSum);
             users.add(kept.users);
         }
         long step = advanceMillis[s];
@@ -502,7 +502,7 @@ public final class PartialWindows {
             Partial partial = group.find(Group.slot(s, true, specs.size()), pane);
             if (partial != null) {
                 views += partial.views;
-                valueSum = valueSum.add(partial.valueSum);
+                valueSum = plus(valueSum, partial.valueSum);
                 users.add(partial.users);
                 changedSinceSent |= partial.changed;
             }
@@ -522,6 +522,19 @@ public final class PartialWindows {
         UniqueCounter.UnionTable.Distinct distinct = unionTable.distinct(users, exactLimit);
         return new Update(partition, name, window(s, start), views, distinct.estimate(), distinct.method(),
                 distinct.relativeError(), valueSum, version);
+    }
+
+    /**
+     * {@code sum + more}. Most windows have no values, so most sums are {@link java.math.BigDecimal#ZERO}: adding
+     * that object changes neither the value nor the scale, and is skipped.
+     */
+    static java.math.BigDecimal plus(java.math.BigDecimal sum, java.math.BigDecimal more) {
+        return more == java.math.BigDecimal.ZERO ? sum : sum.add(more);
+    }
+
+    /** A sum as a checkpoint wrote it; "0" as {@link java.math.BigDecimal#ZERO}, which {@link #plus} skips. */
+    static java.math.BigDecimal decimal(String text) {
+        return "0".equals(text) ? java.math.BigDecimal.ZERO : new java.math.BigDecimal(text);
     }
 
     private Update send(Partial partial) {
@@ -613,7 +626,7 @@ public final class PartialWindows {
         Window window = new Window(specName, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end));
         long views = in.readLong();
         long version = in.readLong();
-        java.math.BigDecimal valueSum = new java.math.BigDecimal(in.readUTF());
+        java.math.BigDecimal valueSum = decimal(in.readUTF());
         boolean pending = withPending && in.readBoolean();
         Integer spec = specIndex.get(specName);
         boolean pane = spec != null && paned[spec] && end - start == advanceMillis[spec];

@@ -321,7 +321,7 @@ public final class WindowTotals {
             }
             views += partial.views();
             users += partial.uniqueUsers();
-            sum = sum.add(partial.valueSum());
+            sum = PartialWindows.plus(sum, partial.valueSum());
             versions += partial.version();
             exact &= partial.exact();
             error = Math.max(error, partial.relativeError());
@@ -421,7 +421,7 @@ public final class WindowTotals {
         int partials = in.readInt();
         for (int j = 0; j < partials; j++) {
             total.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
-                    new java.math.BigDecimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong(),
+                    PartialWindows.decimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong(),
                     withOffsets ? in.readLong() : -1));
         }
         if (!specs.containsKey(spec)) {

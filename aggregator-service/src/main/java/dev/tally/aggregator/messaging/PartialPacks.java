@@ -173,7 +173,8 @@ final class PartialPacks {
         in.nextToken();
         double error = in.getDoubleValue();
         in.nextToken();
-        BigDecimal sum = in.getDecimalValue();
+        BigDecimal sum = in.getNumberType() == JsonParser.NumberType.INT && in.getIntValue() == 0
+                ? BigDecimal.ZERO : in.getDecimalValue(); // the one zero that sums skip
         long version = in.nextLongValue(0);
         expect(in.nextToken(), JsonToken.END_ARRAY);
         if (name == null || page == null || method == null) {

@@ -55,12 +55,14 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
     private final Counter finals;
     private final Counter dropped;
     private final PartialPacks packs;
+    private final WindowResultJson resultJson;
 
     StageTwo(ViewVersion version, EngineContext context) {
         super(version, STAGE, 5, "tally.aggregator.partials.skipped", context);
         this.config = context.config();
         this.topics = context.topics();
         this.packs = new PartialPacks(context.json().getFactory());
+        this.resultJson = new WindowResultJson(context.json().getFactory());
         AggregatorConfig config = this.config;
         MeterRegistry registry = context.registry();
         String tag = version.tag();
@@ -142,7 +144,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
             finals.increment();
         }
         return OutRecord.of(version.topic(byPage ? Topics.PAGE_STATS : Topics.GROUP_STATS), value.key(), null,
-                write(value));
+                resultJson.write(value));
     }
 
     @Override
