@@ -4,9 +4,7 @@ import dev.tally.contracts.ClickEvent;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.PriorityQueue;
 
@@ -23,59 +21,113 @@ public final class SessionWindows {
     }
 
     /**
-     * An open session: times in epoch milliseconds, its distinct pages in the order they came (sorted when it
-     * completes), and the next session of the same user (a user has one or a few open at a time).
+     * An open session: times in epoch milliseconds, its distinct pages (its ids, in the order they came; sorted when
+     * it completes), and the next session of the same user (a user has one or a few open at a time).
      */
-    private static final class Open {
+    private static final class Open extends IdSet {
         final String user;
+        /** {@code user.hashCode()}, where {@link Heads} reads it without reading the user's id. */
+        final int userHash;
         long start;
         long end;
         long events;
-        String[] pages = new String[4];
-        int pageCount;
-        /** Beyond {@link #PAGE_SCAN} pages, for lookups. */
-        java.util.HashSet<String> pageIndex;
         Open next;
         /** The completion time it waits under in {@link #queue}: at most its real one (an extension moves that). */
         long queuedAt;
         /** Completed, or merged into another: skipped when it comes up in {@link #queue}. */
         boolean closed;
 
-        Open(String user, long start, long end) {
+        Open(String user, int userHash, long start, long end) {
             this.user = user;
+            this.userHash = userHash;
             this.start = start;
             this.end = end;
         }
+    }
 
-        void addPage(String page) {
-            if (pageIndex != null) {
-                if (!pageIndex.add(page)) {
-                    return;
+    /**
+     * Each user's first open session, by user id: open addressing over the sessions themselves, which carry their
+     * user's id and its hash code. A lookup reads the table and the session it needs anyway, where a {@code HashMap}
+     * also read a node: the sessions' map was the largest part of the sessions' cost, its nodes missing the cache
+     * among the rest of the state.
+     */
+    private static final class Heads {
+        /** Every user's first session, at the slot its user's hash leads to or after; read as a whole by writeTo. */
+        private Open[] table = new Open[256];
+        private int size;
+
+        Open get(String user, int hash) {
+            int mask = table.length - 1;
+            for (int slot = IdSet.spread(hash) & mask; ; slot = (slot + 1) & mask) {
+                Open open = table[slot];
+                if (open == null || isOf(open, user, hash)) {
+                    return open;
                 }
-            } else {
-                for (int i = 0; i < pageCount; i++) {
-                    if (pages[i].equals(page)) {
-                        return;
-                    }
+            }
+        }
+
+        /** Makes {@code head} its user's first session, in place of the one there was. */
+        void put(Open head) {
+            int mask = table.length - 1;
+            int slot = IdSet.spread(head.userHash) & mask;
+            while (table[slot] != null && !isOf(table[slot], head.user, head.userHash)) {
+                slot = (slot + 1) & mask;
+            }
+            if (table[slot] == null && ++size * 2 > table.length) {
+                grow();
+                put(head);
+                return;
+            }
+            table[slot] = head;
+        }
+
+        /** Forgets the user's sessions: moves back the ones after it that could not take their own slot. */
+        void remove(String user, int hash) {
+            int mask = table.length - 1;
+            int hole = IdSet.spread(hash) & mask;
+            while (table[hole] != null && !isOf(table[hole], user, hash)) {
+                hole = (hole + 1) & mask;
+            }
+            if (table[hole] == null) {
+                return;
+            }
+            table[hole] = null;
+            size--;
+            for (int slot = (hole + 1) & mask; table[slot] != null; slot = (slot + 1) & mask) {
+                int home = IdSet.spread(table[slot].userHash) & mask;
+                if (((slot - home) & mask) >= ((slot - hole) & mask)) { // its home is not after the hole
+                    table[hole] = table[slot];
+                    table[slot] = null;
+                    hole = slot;
                 }
             }
-            if (pageCount == pages.length) {
-                pages = java.util.Arrays.copyOf(pages, pageCount * 2);
+        }
+
+        private static boolean isOf(Open open, String user, int hash) {
+            return open.user == user || (open.userHash == hash && open.user.equals(user));
+        }
+
+        private void grow() {
+            Open[] old = table;
+            table = new Open[old.length * 2];
+            size = 0;
+            for (Open open : old) {
+                if (open != null) {
+                    put(open);
+                }
             }
-            pages[pageCount++] = page;
-            if (pageIndex == null && pageCount > PAGE_SCAN) {
-                pageIndex = new java.util.HashSet<>(java.util.Arrays.asList(pages).subList(0, pageCount));
-            }
+        }
+
+        void clear() {
+            table = new Open[256];
+            size = 0;
         }
     }
 
-    /** Up to this many pages a session finds a page by scanning them. */
-    private static final int PAGE_SCAN = 16;
-
     private final long gap;
     private final long grace;
-    /** Each user's open sessions, as a chain. */
-    private final Map<String, Open> byUser = new HashMap<>();
+    /** Each user's open sessions, as a chain from the first. */
+    private final Heads byUser = new Heads();
     /**
      * Every open session once, by the time it completes at the earliest; an extended session moves on when it comes
      * up too early. Completing is then proportional to what completes, not to the users with a session open.
@@ -118,30 +170,33 @@ public final class SessionWindows {
         // every open session within the gap of this event joins it: the event extends the first in place (the
         // common case, one session), and further ones, which it bridges, merge into the one with more pages
         Open merged = null;
+        int hash = user.hashCode();
+        Open head = byUser.get(user, hash);
         // an unlinked session keeps its next: the walk goes on past it
-        for (Open open = byUser.get(user); open != null; open = open.next) {
+        for (Open open = head; open != null; open = open.next) {
             if (open.start < time + gap && open.end + gap > time) {
                 if (merged == null) {
                     merged = open;
                     continue;
                 }
-                Open into = open.pageCount > merged.pageCount ? open : merged;
+                Open into = open.idCount() > merged.idCount() ? open : merged;
                 Open from = into == open ? merged : open;
                 into.start = Math.min(into.start, from.start);
                 into.end = Math.max(into.end, from.end);
                 into.events += from.events;
-                for (int i = 0; i < from.pageCount; i++) {
-                    into.addPage(from.pages[i]);
+                for (int i = 0; i < from.idCount(); i++) {
+                    into.addId(from.id(i), from.idHash(i));
                 }
-                unlink(user, from);
+                unlink(from);
                 from.closed = true;
                 openSessions--;
                 merged = into;
             }
         }
         if (merged == null) {
-            merged = new Open(user, time, time);
-            merged.next = byUser.put(user, merged);
+            merged = new Open(user, hash, time, time);
+            merged.next = head; // nothing merged: the user's sessions are as they were
+            byUser.put(merged);
             merged.queuedAt = completesAt(merged);
             queue.add(merged);
             openSessions++;
@@ -149,16 +204,16 @@ public final class SessionWindows {
         merged.start = Math.min(merged.start, time);
         merged.end = Math.max(merged.end, time);
         merged.events++;
-        merged.addPage(page);
+        merged.addId(page);
     }
 
-    private void unlink(String user, Open gone) {
-        Open head = byUser.get(user);
+    private void unlink(Open gone) {
+        Open head = byUser.get(gone.user, gone.userHash);
         if (head == gone) {
             if (gone.next == null) {
-                byUser.remove(user);
+                byUser.remove(gone.user, gone.userHash);
             } else {
-                byUser.put(user, gone.next);
+                byUser.put(gone.next);
             }
             return;
         }
@@ -201,11 +256,11 @@ public final class SessionWindows {
                 queue.add(open);
                 continue;
             }
-            unlink(open.user, open);
+            unlink(open);
             open.closed = true;
             openSessions--;
             if (done != null) {
-                String[] pages = java.util.Arrays.copyOf(open.pages, open.pageCount);
+                String[] pages = open.ids();
                 java.util.Arrays.sort(pages);
                 done.add(new Session(open.user, Instant.ofEpochMilli(open.start), Instant.ofEpochMilli(open.end),
                         open.events, List.of(pages)));
@@ -216,9 +271,9 @@ public final class SessionWindows {
     /** Writes the open sessions, for a checkpoint. */
     public void writeTo(java.io.DataOutput out) throws java.io.IOException {
         out.writeInt(openSessions);
-        for (Map.Entry<String, Open> user : byUser.entrySet()) {
-            for (Open open = user.getValue(); open != null; open = open.next) {
-                out.writeUTF(user.getKey());
+        for (Open head : byUser.table) {
+            for (Open open = head; open != null; open = open.next) {
+                out.writeUTF(open.user);
                 write(open, out);
             }
         }
@@ -228,21 +283,22 @@ public final class SessionWindows {
         out.writeLong(open.start);
         out.writeLong(open.end);
         out.writeLong(open.events);
-        out.writeInt(open.pageCount);
-        for (int i = 0; i < open.pageCount; i++) {
-            out.writeUTF(open.pages[i]);
+        out.writeInt(open.idCount());
+        for (int i = 0; i < open.idCount(); i++) {
+            out.writeUTF(open.id(i));
         }
     }
 
     /** Reads a session written by {@link #write} and opens it. */
     private void readOpen(String user, java.io.DataInputStream in) throws java.io.IOException {
-        Open open = new Open(user, in.readLong(), in.readLong());
+        Open open = new Open(user, user.hashCode(), in.readLong(), in.readLong());
         open.events = in.readLong();
         int pages = in.readInt();
         for (int j = 0; j < pages; j++) {
-            open.addPage(in.readUTF());
+            open.addId(in.readUTF());
         }
-        open.next = byUser.put(user, open);
+        open.next = byUser.get(user, open.userHash);
+        byUser.put(open);
         open.queuedAt = completesAt(open);
         queue.add(open);
         openSessions++;
@@ -289,10 +345,11 @@ public final class SessionWindows {
         int users = in.readInt();
         for (int i = 0; i < users; i++) {
             String user = in.readUTF();
-            for (Open open = byUser.remove(user); open != null; open = open.next) {
+            for (Open open = byUser.get(user, user.hashCode()); open != null; open = open.next) {
                 open.closed = true;
                 openSessions--;
             }
+            byUser.remove(user, user.hashCode());
             int count = in.readInt();
             for (int j = 0; j < count; j++) {
                 readOpen(user, in);

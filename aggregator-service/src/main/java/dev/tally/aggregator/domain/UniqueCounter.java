@@ -13,30 +13,20 @@ import java.util.Set;
  * configured size, so that memory stays bounded per window. The result says which it is and how far off it can
  * be (the sketch's relative standard error at the 95% level).
  * <p>
- * The exact set keeps its users in the order they came, in one array, with their hash codes beside them: up to
- * {@link #SCAN} users a lookup scans the hash codes, beyond that an open-addressing table of positions finds them.
- * Most counters of a stream hold a handful of users (a page in a minute of one partition), and a {@code HashSet}
- * with a node per user cost more memory, and more cache misses, than the users themselves. The order also gives
- * the users added since the last checkpoint for free: those after {@link #saved}.
+ * The exact set is the counter's {@link IdSet}: users in the order they came, which gives the users added since the
+ * last checkpoint for free (those after {@link #saved}). It is the base class, not a field, so that an add reaches
+ * the users' hash codes through one object less: most counters of a stream hold a handful of users.
  */
-public final class UniqueCounter {
+public final class UniqueCounter extends IdSet {
     /** The HLL sketch's precision: 2^12 buckets, about 1.6% standard error, 2.5 KiB. */
     static final int LG_K = 12;
     static final double RELATIVE_ERROR_95 = 2 * 1.04 / Math.sqrt(1 << LG_K);
-    /** Up to this many users a lookup scans their hash codes; beyond, it uses {@link #slots}. */
-    private static final int SCAN = 8;
     /** The {@link #method()} of an exact count. */
     static final String EXACT = "exact";
 
     private final int exactLimit;
-    /** The exact set: users[0..size) in the order they were first added; null once the sketch took over. */
-    private String[] users;
-    private int[] hashes;
-    private int size;
-    /** users[0..saved) are in the last checkpoint. */
+    /** The exact set's first {@code saved} users are in the last checkpoint. */
     private int saved;
-    /** Beyond {@link #SCAN} users: open addressing, each slot a position in {@link #users} plus one (0: empty). */
-    private int[] slots;
     private HllSketch sketch;
     /**
      * Once the sketch took over: the users added since the last checkpoint that may have changed the counter, in
@@ -64,91 +54,25 @@ public final class UniqueCounter {
 
     /** Adds a user to the exact set, which becomes the sketch beyond the limit; false if it was there. */
     private boolean addExact(String user, int hash) {
-        if (contains(user, hash)) {
+        if (!addId(user, hash)) {
             return false;
         }
-        append(user, hash);
-        if (size > exactLimit) {
+        if (idCount() > exactLimit) {
             toSketch();
         }
         return true;
     }
 
-    private boolean contains(String user, int hash) {
-        if (slots == null) {
-            for (int i = 0; i < size; i++) {
-                if (hashes[i] == hash && users[i].equals(user)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        int mask = slots.length - 1;
-        for (int slot = spread(hash) & mask; slots[slot] != 0; slot = (slot + 1) & mask) {
-            int at = slots[slot] - 1;
-            if (hashes[at] == hash && users[at].equals(user)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private void append(String user, int hash) {
-        if (users == null) {
-            users = new String[2];
-            hashes = new int[2];
-        } else if (size == users.length) {
-            users = Arrays.copyOf(users, size * 2);
-            hashes = Arrays.copyOf(hashes, size * 2);
-        }
-        users[size] = user;
-        hashes[size] = hash;
-        size++;
-        if (slots != null && size * 2 > slots.length) {
-            index(slots.length * 2);
-        } else if (slots != null) {
-            place(size - 1);
-        } else if (size > SCAN) {
-            index(Integer.highestOneBit(size) * 4);
-        }
-    }
-
-    /** Rebuilds {@link #slots} with {@code capacity} slots (a power of two, at least twice the users). */
-    private void index(int capacity) {
-        slots = new int[capacity];
-        for (int i = 0; i < size; i++) {
-            place(i);
-        }
-    }
-
-    private void place(int at) {
-        int mask = slots.length - 1;
-        int slot = spread(hashes[at]) & mask;
-        while (slots[slot] != 0) {
-            slot = (slot + 1) & mask;
-        }
-        slots[slot] = at + 1;
-    }
-
-    private static int spread(int hash) {
-        int h = hash * 0x9E3779B9;
-        return h ^ (h >>> 16);
-    }
-
     /** Switches to the sketch, fed in a fixed order: the sketch's estimator depends on the order of its updates. */
     private void toSketch() {
-        String[] held = users == null ? new String[0] : users;
-        sinceCheckpoint = new LinkedHashSet<>(Arrays.asList(held).subList(saved, size));
+        String[] held = ids();
+        sinceCheckpoint = new LinkedHashSet<>(Arrays.asList(held).subList(saved, held.length));
         sketch = new HllSketch(LG_K);
-        String[] sorted = Arrays.copyOf(held, size);
-        Arrays.sort(sorted);
-        for (String user : sorted) {
+        Arrays.sort(held);
+        for (String user : held) {
             sketch.update(user);
         }
-        users = null;
-        hashes = null;
-        slots = null;
-        size = 0;
+        clearIds();
         saved = 0;
     }
 
@@ -171,11 +95,11 @@ public final class UniqueCounter {
                 all.sketch = union.getResult();
                 continue;
             }
-            for (int i = 0; i < part.size; i++) {
+            for (int i = 0; i < part.idCount(); i++) {
                 if (all.sketch != null) {
-                    all.sketch.update(part.users[i]);
+                    all.sketch.update(part.id(i));
                 } else {
-                    all.addExact(part.users[i], part.hashes[i]);
+                    all.addExact(part.id(i), part.idHash(i));
                 }
             }
         }
@@ -218,7 +142,7 @@ public final class UniqueCounter {
                 if (part.sketch != null) {
                     return -1;
                 }
-                total += part.size;
+                total += part.idCount();
             }
             // at most exactLimit + 1 users go in before the count gives up: at most half full
             int need = (int) Math.min(total, (long) exactLimit + 1);
@@ -231,9 +155,9 @@ public final class UniqueCounter {
             long count = 0;
             try {
                 for (UniqueCounter part : parts) {
-                    for (int i = 0; i < part.size; i++) {
-                        String user = part.users[i];
-                        int hash = part.hashes[i];
+                    for (int i = 0; i < part.idCount(); i++) {
+                        String user = part.id(i);
+                        int hash = part.idHash(i);
                         int slot = spread(hash) & mask;
                         while (users[slot] != null && (hashes[slot] != hash || !users[slot].equals(user))) {
                             slot = (slot + 1) & mask;
@@ -257,9 +181,9 @@ public final class UniqueCounter {
     /** Writes the users added since the last checkpoint, for a delta. */
     void writeChanges(java.io.DataOutput out) throws java.io.IOException {
         if (sketch == null) {
-            out.writeInt(size - saved);
-            for (int i = saved; i < size; i++) {
-                out.writeUTF(users[i]);
+            out.writeInt(idCount() - saved);
+            for (int i = saved; i < idCount(); i++) {
+                out.writeUTF(id(i));
             }
             return;
         }
@@ -283,12 +207,12 @@ public final class UniqueCounter {
 
     /** The counter as it is now is in a checkpoint. */
     void checkpointed() {
-        saved = size;
+        saved = idCount();
         sinceCheckpoint = null;
     }
 
     public long estimate() {
-        return sketch == null ? size : Math.round(sketch.getEstimate());
+        return sketch == null ? idCount() : Math.round(sketch.getEstimate());
     }
 
     public boolean isExact() {
@@ -304,9 +228,9 @@ public final class UniqueCounter {
     void writeTo(java.io.DataOutput out) throws java.io.IOException {
         if (sketch == null) {
             out.writeBoolean(true);
-            out.writeInt(size);
-            for (int i = 0; i < size; i++) {
-                out.writeUTF(users[i]);
+            out.writeInt(idCount());
+            for (int i = 0; i < idCount(); i++) {
+                out.writeUTF(id(i));
             }
         } else {
             out.writeBoolean(false);
@@ -321,13 +245,9 @@ public final class UniqueCounter {
         if (in.readBoolean()) {
             int count = in.readInt();
             for (int i = 0; i < count; i++) {
-                String user = in.readUTF();
-                int hash = user.hashCode();
-                if (!counter.contains(user, hash)) {
-                    counter.append(user, hash);
-                }
+                counter.addId(in.readUTF());
             }
-            counter.saved = counter.size;
+            counter.saved = counter.idCount();
         } else {
             byte[] bytes = new byte[in.readInt()];
             in.readFully(bytes);

@@ -64,8 +64,28 @@ class OrderIndependenceTest {
         });
     }
 
+    /** Thousands of users: the sessions' table of users grows, and completions take users out between others. */
+    @Provide
+    Arbitrary<List<Click>> clicksOfManyUsers() {
+        Arbitrary<Click> click = Combinators.combine(
+                Arbitraries.integers().between(0, 2_999).map(i -> "user-" + i),
+                Arbitraries.of("home", "cart", "about"),
+                Arbitraries.integers().between(0, 900)).as(Click::new);
+        return click.list().ofMinSize(1).ofMaxSize(2_000);
+    }
+
     @Property(tries = 200)
     void sessionsDependOnTheEventsOnly(@ForAll("clicks") List<Click> clicks, @ForAll long seed) {
+        assertSessionsAsInABatch(clicks, seed);
+    }
+
+    @Property(tries = 50)
+    void sessionsOfManyUsersDependOnTheEventsOnly(@ForAll("clicksOfManyUsers") List<Click> clicks,
+                                                  @ForAll long seed) {
+        assertSessionsAsInABatch(clicks, seed);
+    }
+
+    private static void assertSessionsAsInABatch(List<Click> clicks, long seed) {
         Set<String> expected = batchSessions(clicks);
         Random random = new Random(seed);
         SessionWindows sessions = new SessionWindows(SESSION);
