@@ -2,6 +2,7 @@ package dev.tally.contracts;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.tally.contracts.json.IsoInstants;
 
 import java.time.Instant;
 
@@ -29,8 +30,13 @@ public record WindowRef(
         return new WindowRef("tumbling", "P1D", start, start.plus(java.time.Duration.ofDays(1)));
     }
 
-    /** A stable text form, used in Kafka keys: {@code tumbling/P1D/2026-11-23T00:00:00Z}. */
+    /**
+     * A stable text form, used in Kafka keys: {@code tumbling/P1D/2026-11-23T00:00:00Z}. The start is
+     * {@code Instant.toString()}'s text through {@link IsoInstants#format}: the aggregator makes a key for every
+     * result, and {@code Instant.toString()} (a formatter, boxed fields) was 8% of its allocated bytes.
+     */
     public String key() {
-        return kind + "/" + size + (advance == null ? "" : "/" + advance) + "/" + start;
+        return kind + "/" + size + (advance == null ? "" : "/" + advance) + "/"
+                + (start == null ? "null" : IsoInstants.format(start));
     }
 }

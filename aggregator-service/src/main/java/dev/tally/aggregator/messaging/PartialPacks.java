@@ -55,6 +55,8 @@ final class PartialPacks {
      * first read: stage 1 only writes packs.
      */
     private Interner pages;
+    /** The definitions' names and the unique-count methods read, one copy each. */
+    private Interner labels;
 
     PartialPacks(JsonFactory factory) {
         this.factory = factory;
@@ -160,16 +162,17 @@ final class PartialPacks {
     /** The partial at the parser, or null if its definition is not configured. */
     private PartialWindows.Update readPartial(JsonParser in, int partition, Function<String, String> specs)
             throws IOException {
-        String name = in.nextTextValue();
         if (pages == null) {
             pages = new Interner(200_000);
+            labels = new Interner(10_000);
         }
-        String page = pages.intern(in.nextTextValue());
+        String name = nextText(in, labels);
+        String page = nextText(in, pages);
         long start = in.nextLongValue(0);
         long end = in.nextLongValue(0);
         long views = in.nextLongValue(0);
         long users = in.nextLongValue(0);
-        String method = shared(in.nextTextValue());
+        String method = nextText(in, labels);
         in.nextToken();
         double error = in.getDoubleValue();
         in.nextToken();
@@ -188,12 +191,15 @@ final class PartialPacks {
                 Instant.ofEpochMilli(end)), views, users, method, error, sum, version);
     }
 
-    /** The unique-count methods there are, as one string each rather than one per partial. */
-    private static String shared(String method) {
-        if ("exact".equals(method)) {
-            return "exact";
+    /**
+     * The next token's text, as the interner's copy, read from the parser's characters (no string made for a text
+     * it holds); null for a JSON null or a token that is not text.
+     */
+    private static String nextText(JsonParser in, Interner interner) throws IOException {
+        if (in.nextToken() != JsonToken.VALUE_STRING) {
+            return null;
         }
-        return "hll".equals(method) ? "hll" : method;
+        return interner.intern(in.getTextCharacters(), in.getTextOffset(), in.getTextLength());
     }
 
     private static void expect(JsonToken token, JsonToken expected) throws IOException {
