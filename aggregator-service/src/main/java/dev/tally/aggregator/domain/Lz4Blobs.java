@@ -51,13 +51,31 @@ public final class Lz4Blobs {
     /** The first {@code length} bytes of {@code raw}, compressed; or a copy of them if that is no smaller. */
     public static byte[] compress(byte[] raw, int length) {
         var compressor = LZ4.fastCompressor();
-        byte[] out = new byte[HEADER + compressor.maxCompressedLength(length)];
+        int room = HEADER + compressor.maxCompressedLength(length);
+        byte[] out = room <= SCRATCH_LIMIT ? scratch(room) : new byte[room];
         int compressed = compressor.compress(raw, 0, length, out, HEADER, out.length - HEADER);
         if (HEADER + compressed >= length) {
             return java.util.Arrays.copyOf(raw, length);
         }
         ByteBuffer.wrap(out).putInt(MAGIC).putInt(length);
         return java.util.Arrays.copyOf(out, HEADER + compressed);
+    }
+
+    /**
+     * Each thread's array to compress into, up to {@link #SCRATCH_LIMIT}: the blob is copied out at its size, where
+     * a new array of the largest size a blob could take was made for each (the deltas and outbox rows of every
+     * batch).
+     */
+    private static final ThreadLocal<byte[]> SCRATCH = ThreadLocal.withInitial(() -> new byte[64 * 1024]);
+    private static final int SCRATCH_LIMIT = 4 << 20;
+
+    private static byte[] scratch(int room) {
+        byte[] scratch = SCRATCH.get();
+        if (scratch.length < room) {
+            scratch = new byte[Math.max(room, Math.min(SCRATCH_LIMIT, scratch.length * 2))];
+            SCRATCH.set(scratch);
+        }
+        return scratch;
     }
 
     /** The blob as it was before {@link #compress}: expanded, or itself if it was stored as is. */

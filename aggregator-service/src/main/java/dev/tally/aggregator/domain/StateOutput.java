@@ -33,6 +33,11 @@ public final class StateOutput implements DataOutput {
         return size;
     }
 
+    /** Forgets what was written, keeping the array: the next write starts at the beginning. */
+    public void reset() {
+        size = 0;
+    }
+
     /** A copy of the bytes written. */
     public byte[] toByteArray() {
         return Arrays.copyOf(bytes, size);

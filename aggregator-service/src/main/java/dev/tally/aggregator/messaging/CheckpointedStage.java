@@ -82,8 +82,6 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         long snapshotBytes;
         /** Its size before compression. */
         long snapshotRawBytes;
-        /** The size of the last delta before compression, 0 before the first. */
-        long deltaRawBytes;
         /** The deltas committed since that snapshot. */
         long deltaBytes;
         int deltas;
@@ -142,6 +140,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private final Map<S, List<Read<R>>> deferred = new HashMap<>();
     /** Completes once every snapshot handed to the encoder so far is encoded and its held records applied. */
     private CompletableFuture<?> encodings = CompletableFuture.completedFuture(null);
+    /** The buffer {@link #delta} encodes in; it keeps the size of the largest delta. */
+    private final StateOutput deltaBuffer = new StateOutput(64 * 1024);
     private final AtomicInteger snapshotsInFlight = new AtomicInteger();
     private final DistributionSummary batchSize;
     protected final StreamStateRepository repository;
@@ -654,11 +654,16 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     }
 
     private byte[] delta(S state) {
-        // a little more than the last delta was: a delta grown by doubling from a few KiB copied itself about as
-        // often as it wrote, a tenth of the service's allocated bytes in the benchmark
-        StateOutput out = encode(state.deltaRawBytes + state.deltaRawBytes / 8 + 4096, o -> writeDelta(state, o));
-        state.deltaRawBytes = out.size();
-        return out.toCompressedArray();
+        // one buffer for every delta of the stage (a batch's deltas are encoded one after the other on its thread):
+        // a new one per delta, grown by doubling from a few KiB, was a tenth of the service's allocated bytes
+        try {
+            deltaBuffer.reset();
+            deltaBuffer.writeInt(snapshotFormat);
+            writeDelta(state, deltaBuffer);
+            return deltaBuffer.toCompressedArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private interface Writing {

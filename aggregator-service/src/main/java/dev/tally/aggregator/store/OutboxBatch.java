@@ -18,7 +18,12 @@ final class OutboxBatch {
 
     static byte[] encode(List<OutRecord> records) {
         try {
-            StateOutput out = new StateOutput(records.size() * 256);
+            long bytes = 8;
+            for (OutRecord record : records) { // the size it will take, for ASCII topics and keys: one array
+                bytes += record.topic().length() + (record.key() == null ? 0 : record.key().length()) + 15
+                        + record.value().length;
+            }
+            StateOutput out = new StateOutput((int) Math.min(bytes, 256 << 20));
             out.writeInt(FORMAT);
             out.writeInt(records.size());
             for (OutRecord record : records) {
