@@ -112,6 +112,39 @@ class PartialPacksTest {
         assertThrows(IllegalArgumentException.class, () -> packs.read(bytes(reordered), SPECS, this::single));
     }
 
+    @Test
+    void jsonPacksOfEarlierVersionsAreStillRead() throws IOException {
+        String pack = "{\"type\":\"partials\",\"source_partition\":2,\"source_offset\":1200,\"partials\":["
+                + "[\"minute\",\"/home\",1700000040000,1700000100000,12,9,\"exact\",0.0,12.50,4],"
+                + "[\"day\",\"/caf\u00e9\",1699920000000,1700006400000,30,21,\"hll\",0.0325,0,7]]}";
+
+        PartialPacks.Partials partials = (PartialPacks.Partials) packs.read(bytes(pack), SPECS, this::single);
+        assertEquals(2, partials.sourcePartition());
+        assertEquals(1200L, partials.sourceOffset());
+        assertEquals(List.of(
+                new PartialWindows.Update(2, "/home", new Window("minute", Instant.ofEpochMilli(1700000040000L),
+                        Instant.ofEpochMilli(1700000100000L)), 12, 9, "exact", 0.0, new BigDecimal("12.50"), 4),
+                new PartialWindows.Update(2, "/caf\u00e9", new Window("day", Instant.ofEpochMilli(1699920000000L),
+                        Instant.ofEpochMilli(1700006400000L)), 30, 21, "hll", 0.0325, BigDecimal.ZERO, 7)),
+                partials.updates());
+    }
+
+    @Test
+    void aPackCutShortOrOfAnUnknownFormatIsRefused() throws IOException {
+        byte[] pack = packs.pack("page-partials", 1, 0, 7, List.of(update("/a", "minute", 1, BigDecimal.ONE),
+                update("/b", "minute", 2, new BigDecimal("2.5")))).get(0).value();
+
+        for (int cut = 1; cut < pack.length; cut++) {
+            byte[] shorter = java.util.Arrays.copyOf(pack, pack.length - cut);
+            assertThrows(IOException.class, () -> packs.read(shorter, SPECS, this::single), cut + " bytes cut");
+        }
+        byte[] longer = java.util.Arrays.copyOf(pack, pack.length + 1);
+        assertThrows(IOException.class, () -> packs.read(longer, SPECS, this::single));
+        byte[] newer = pack.clone();
+        newer[1] = (byte) (PartialPacks.FORMAT + 1);
+        assertThrows(IOException.class, () -> packs.read(newer, SPECS, this::single));
+    }
+
     private static PartialWindows.Update update(String page, String spec, int i, BigDecimal sum) {
         Instant start = Instant.parse("2026-11-23T10:00:00Z").plusSeconds(60L * i);
         return new PartialWindows.Update(3, page, new Window(spec, start, start.plusSeconds(60)), i + 1, i,
