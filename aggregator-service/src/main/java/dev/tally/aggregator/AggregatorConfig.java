@@ -69,6 +69,19 @@ public interface AggregatorConfig {
     @WithDefault("50000")
     int maxBatchRecords();
 
+    /**
+     * How stage 1 writes its packs of partials: {@code binary}, or {@code json} as versions before 2026-11-25 wrote
+     * and read them. Every version since reads both; {@code json} is for a rolling upgrade from (or a rollback to) an
+     * earlier version, whose stage 2 would skip a binary pack as unreadable.
+     */
+    @WithDefault("binary")
+    PackFormat packFormat();
+
+    /** See {@link #packFormat()}. */
+    enum PackFormat {
+        BINARY, JSON
+    }
+
     /** How long after a replay's switch the old view version's state and topics are dropped. */
     @WithDefault("PT10S")
     Duration retiredDropAfter();

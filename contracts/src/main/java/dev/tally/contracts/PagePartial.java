@@ -17,9 +17,9 @@ import java.time.Instant;
  * {@code group_by} says what it is. {@code source_offset} is the next offset of the source partition after the
  * batch that produced the partial: the part of the log that the partial covers.
  * <p>
- * Stage 1 now sends its partials packed, many in one record ({@code type=partials}, written and read by
- * aggregator-service's {@code PartialPacks}); single partials of this type are still read, for records written
- * before. Watermarks are still sent as records of this type.
+ * Stage 1 now sends its partials packed, many in one record (binary since 2026-11-25, JSON with
+ * {@code type=partials} before; written and read by aggregator-service's {@code PartialPacks}); single partials of
+ * this type are still read, for records written before. Watermarks are still sent as records of this type.
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record PagePartial(

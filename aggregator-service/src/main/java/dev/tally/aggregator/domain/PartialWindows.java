@@ -525,8 +525,9 @@ public final class PartialWindows {
     }
 
     /**
-     * {@code sum + more}. Most windows have no values, so most sums are {@link java.math.BigDecimal#ZERO}: adding
-     * that object changes neither the value nor the scale, and is skipped.
+     * {@code sum + more}. Most windows have no values, so most sums are {@link java.math.BigDecimal#ZERO}, and adding
+     * that object is skipped: for a sum of scale 0 or more (every sum starts at zero) it changes neither its value
+     * nor its scale.
      */
     static java.math.BigDecimal plus(java.math.BigDecimal sum, java.math.BigDecimal more) {
         return more == java.math.BigDecimal.ZERO ? sum : sum.add(more);

@@ -171,8 +171,9 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
                 .register(registry);
         this.snapshotBytes = bytes("tally.aggregator.checkpoint.bytes", checkpointBytes, stage)
                 .tag("kind", "snapshot").register(registry);
-        this.outboxBytes = bytes("tally.aggregator.outbox.bytes", "the bytes (UTF-8 JSON) of the record values a "
-                + "partition's batch writes to the outbox, before they are compressed and published", stage)
+        this.outboxBytes = bytes("tally.aggregator.outbox.bytes", "the bytes of the record values a partition's "
+                + "batch writes to the outbox (stage 1: packs of partials, stage 2: JSON results), before they are "
+                + "compressed and published", stage)
                 .register(registry);
         this.snapshotsStored = snapshotCounter(registry, stage, "stored");
         this.snapshotsStale = snapshotCounter(registry, stage, "stale");

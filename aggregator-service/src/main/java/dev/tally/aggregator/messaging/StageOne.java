@@ -100,7 +100,8 @@ public class StageOne extends CheckpointedStage<StageOne.State, StageOne.Click> 
         this.config = context.config();
         this.registry = context.registry();
         this.topics = context.topics();
-        this.packs = new PartialPacks(context.json().getFactory());
+        this.packs = new PartialPacks(context.json().getFactory(),
+                context.config().packFormat() == AggregatorConfig.PackFormat.JSON);
         AggregatorConfig config = this.config;
         MeterRegistry registry = this.registry;
         String tag = version.tag();

@@ -54,6 +54,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
     private final Counter results;
     private final Counter finals;
     private final Counter dropped;
+    private final Counter unreadable;
     private final PartialPacks packs;
     private final WindowResultJson resultJson;
 
@@ -61,7 +62,8 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
         super(version, STAGE, 5, "tally.aggregator.partials.skipped", context);
         this.config = context.config();
         this.topics = context.topics();
-        this.packs = new PartialPacks(context.json().getFactory());
+        this.packs = new PartialPacks(context.json().getFactory(),
+                context.config().packFormat() == AggregatorConfig.PackFormat.JSON);
         this.resultJson = new WindowResultJson(context.json().getFactory());
         AggregatorConfig config = this.config;
         MeterRegistry registry = context.registry();
@@ -71,6 +73,8 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
         this.results = registry.counter("tally.aggregator.results.published", "view_version", tag);
         this.finals = registry.counter("tally.aggregator.results.final", "view_version", tag);
         this.dropped = registry.counter("tally.aggregator.partials.dropped", "reason", "past-retention",
+                "view_version", tag);
+        this.unreadable = registry.counter("tally.aggregator.partials.skipped", "reason", "unreadable",
                 "view_version", tag);
         Gauge.builder("tally.aggregator.windows.open", states,
                 s -> s.values().stream().mapToInt(p -> p.totals.heldWindows()).sum()).tag("stage", STAGE)
@@ -198,6 +202,7 @@ public class StageTwo extends CheckpointedStage<StageTwo.State, PartialPacks.Inp
                 }
             });
         } catch (Exception e) {
+            unreadable.increment();
             LOG.warnf("%s partition %d offset %d is not a partial, skipped: %s", version.pagePartials(), partition,
                     offset, e.getMessage());
             return null;

@@ -45,7 +45,11 @@ final class WindowResultJson {
                 out.writeStartObject();
                 for (Map.Entry<Integer, Long> offset : result.sourceOffsets().entrySet()) {
                     out.writeFieldName(String.valueOf(offset.getKey()));
-                    out.writeNumber(offset.getValue());
+                    if (offset.getValue() == null) {
+                        out.writeNull();
+                    } else {
+                        out.writeNumber(offset.getValue());
+                    }
                 }
                 out.writeEndObject();
             }

@@ -32,7 +32,7 @@ class PartialPacksTest {
             .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Set<String> CONFIGURED = Set.of("minute", "day");
     private static final Function<String, String> SPECS = name -> CONFIGURED.contains(name) ? name : null;
-    private final PartialPacks packs = new PartialPacks(JSON.getFactory());
+    private final PartialPacks packs = new PartialPacks(JSON.getFactory(), false);
 
     @Test
     void everyPartialComesBackWhereKafkasDefaultPartitionerPutsItsPage() throws IOException {
@@ -130,6 +130,27 @@ class PartialPacksTest {
     }
 
     @Test
+    void jsonPacksWrittenForARollingUpgradeCarryTheSamePartials() throws IOException {
+        PartialPacks jsonPacks = new PartialPacks(JSON.getFactory(), true);
+        List<PartialWindows.Update> updates = new ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            updates.add(update("/page/" + i + (i % 7 == 0 ? "/ü" : ""), i % 2 == 0 ? "minute" : "day", i,
+                    i % 3 == 0 ? BigDecimal.ZERO : new BigDecimal("12.50")));
+        }
+        List<OutRecord> json = jsonPacks.pack("page-partials", 4, 2, 99, updates);
+        List<OutRecord> binary = packs.pack("page-partials", 4, 2, 99, updates);
+
+        assertEquals(binary.stream().map(OutRecord::partition).toList(),
+                json.stream().map(OutRecord::partition).toList());
+        for (int i = 0; i < json.size(); i++) {
+            assertEquals('{', json.get(i).value()[0], "a JSON pack, as earlier versions read them");
+            assertEquals(0, binary.get(i).value()[0]);
+            assertEquals(packs.read(binary.get(i).value(), SPECS, this::single),
+                    packs.read(json.get(i).value(), SPECS, this::single));
+        }
+    }
+
+    @Test
     void aPackCutShortOrOfAnUnknownFormatIsRefused() throws IOException {
         byte[] pack = packs.pack("page-partials", 1, 0, 7, List.of(update("/a", "minute", 1, BigDecimal.ONE),
                 update("/b", "minute", 2, new BigDecimal("2.5")))).get(0).value();
@@ -143,6 +164,11 @@ class PartialPacksTest {
         byte[] newer = pack.clone();
         newer[1] = (byte) (PartialPacks.FORMAT + 1);
         assertThrows(IOException.class, () -> packs.read(newer, SPECS, this::single));
+        for (int count : new int[] {-1, 3, Integer.MAX_VALUE}) { // a count the bytes cannot hold: nothing is made
+            byte[] wrongCount = pack.clone();
+            java.nio.ByteBuffer.wrap(wrongCount).putInt(2 + 4 + 8, count);
+            assertThrows(IOException.class, () -> packs.read(wrongCount, SPECS, this::single), count + " partials");
+        }
     }
 
     private static PartialWindows.Update update(String page, String spec, int i, BigDecimal sum) {
