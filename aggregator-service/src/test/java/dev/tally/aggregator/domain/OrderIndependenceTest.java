@@ -44,11 +44,16 @@ class OrderIndependenceTest {
 
     @Provide
     Arbitrary<List<Click>> clicks() {
+        return clicksOf(12, 300);
+    }
+
+    /** Up to {@code most} clicks of {@code users} users on three pages, within 15 minutes. */
+    private static Arbitrary<List<Click>> clicksOf(int users, int most) {
         Arbitrary<Click> click = Combinators.combine(
-                Arbitraries.integers().between(0, 11).map(i -> "user-" + i),
+                Arbitraries.integers().between(0, users - 1).map(i -> "user-" + i),
                 Arbitraries.of("home", "cart", "about"),
                 Arbitraries.integers().between(0, 900)).as(Click::new);
-        return click.list().ofMinSize(1).ofMaxSize(300);
+        return click.list().ofMinSize(1).ofMaxSize(most);
     }
 
     @Property(tries = 200)
@@ -67,11 +72,7 @@ class OrderIndependenceTest {
     /** Thousands of users: the sessions' table of users grows, and completions take users out between others. */
     @Provide
     Arbitrary<List<Click>> clicksOfManyUsers() {
-        Arbitrary<Click> click = Combinators.combine(
-                Arbitraries.integers().between(0, 2_999).map(i -> "user-" + i),
-                Arbitraries.of("home", "cart", "about"),
-                Arbitraries.integers().between(0, 900)).as(Click::new);
-        return click.list().ofMinSize(1).ofMaxSize(2_000);
+        return clicksOf(3_000, 2_000);
     }
 
     @Property(tries = 200)
