@@ -525,17 +525,11 @@ public final class PartialWindows {
     }
 
     /**
-     * {@code sum + more}. Most windows have no values, so most sums are {@link java.math.BigDecimal#ZERO}, and adding
-     * that object is skipped: for a sum of scale 0 or more (every sum starts at zero) it changes neither its value
-     * nor its scale.
+     * {@code sum + more}. Most windows have no values, so most sums are zero: adding a zero of scale 0 is skipped,
+     * as it changes neither the value nor the scale of a sum of scale 0 or more (every sum starts at zero).
      */
     static java.math.BigDecimal plus(java.math.BigDecimal sum, java.math.BigDecimal more) {
-        return more == java.math.BigDecimal.ZERO ? sum : sum.add(more);
-    }
-
-    /** A sum as a checkpoint wrote it; "0" as {@link java.math.BigDecimal#ZERO}, which {@link #plus} skips. */
-    static java.math.BigDecimal decimal(String text) {
-        return "0".equals(text) ? java.math.BigDecimal.ZERO : new java.math.BigDecimal(text);
+        return more.signum() == 0 && more.scale() == 0 ? sum : sum.add(more);
     }
 
     private Update send(Partial partial) {
@@ -627,7 +621,7 @@ public final class PartialWindows {
         Window window = new Window(specName, Instant.ofEpochMilli(start), Instant.ofEpochMilli(end));
         long views = in.readLong();
         long version = in.readLong();
-        java.math.BigDecimal valueSum = decimal(in.readUTF());
+        java.math.BigDecimal valueSum = new java.math.BigDecimal(in.readUTF());
         boolean pending = withPending && in.readBoolean();
         Integer spec = specIndex.get(specName);
         boolean pane = spec != null && paned[spec] && end - start == advanceMillis[spec];

@@ -66,8 +66,8 @@ public final class SessionWindows {
             }
         }
 
-        /** Makes {@code head} its user's first session, in place of the one there was. */
-        void put(Open head) {
+        /** Makes {@code head} its user's first session; the one it replaces, or null. */
+        Open put(Open head) {
             int mask = table.length - 1;
             int slot = IdSet.spread(head.userHash) & mask;
             while (table[slot] != null && !isOf(table[slot], head.user, head.userHash)) {
@@ -75,21 +75,26 @@ public final class SessionWindows {
             }
             if (table[slot] == null && ++size * 2 > table.length) {
                 grow();
-                put(head);
-                return;
+                return put(head);
             }
+            Open replaced = table[slot];
             table[slot] = head;
+            return replaced;
         }
 
-        /** Forgets the user's sessions: moves back the ones after it that could not take their own slot. */
-        void remove(String user, int hash) {
+        /**
+         * Forgets the user's sessions, and moves back the ones after it that could not take their own slot; the first
+         * of them, or null.
+         */
+        Open remove(String user, int hash) {
             int mask = table.length - 1;
             int hole = IdSet.spread(hash) & mask;
             while (table[hole] != null && !isOf(table[hole], user, hash)) {
                 hole = (hole + 1) & mask;
             }
-            if (table[hole] == null) {
-                return;
+            Open removed = table[hole];
+            if (removed == null) {
+                return null;
             }
             table[hole] = null;
             size--;
@@ -101,6 +106,7 @@ public final class SessionWindows {
                     hole = slot;
                 }
             }
+            return removed;
         }
 
         private static boolean isOf(Open open, String user, int hash) {
@@ -297,8 +303,7 @@ public final class SessionWindows {
         for (int j = 0; j < pages; j++) {
             open.addId(in.readUTF());
         }
-        open.next = byUser.get(user, open.userHash);
-        byUser.put(open);
+        open.next = byUser.put(open);
         open.queuedAt = completesAt(open);
         queue.add(open);
         openSessions++;
@@ -345,11 +350,10 @@ public final class SessionWindows {
         int users = in.readInt();
         for (int i = 0; i < users; i++) {
             String user = in.readUTF();
-            for (Open open = byUser.get(user, user.hashCode()); open != null; open = open.next) {
+            for (Open open = byUser.remove(user, user.hashCode()); open != null; open = open.next) {
                 open.closed = true;
                 openSessions--;
             }
-            byUser.remove(user, user.hashCode());
             int count = in.readInt();
             for (int j = 0; j < count; j++) {
                 readOpen(user, in);

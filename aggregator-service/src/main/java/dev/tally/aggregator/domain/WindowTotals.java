@@ -421,7 +421,7 @@ public final class WindowTotals {
         int partials = in.readInt();
         for (int j = 0; j < partials; j++) {
             total.put(in.readInt(), new PartialValue(in.readLong(), in.readLong(),
-                    PartialWindows.decimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong(),
+                    new java.math.BigDecimal(in.readUTF()), in.readBoolean(), in.readDouble(), in.readLong(),
                     withOffsets ? in.readLong() : -1));
         }
         if (!specs.containsKey(spec)) {

@@ -648,8 +648,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     /** A partition's whole state, as its checkpoint's snapshot. */
     byte[] snapshot(S state) {
         // a little more than the last snapshot was before compression: one array, seldom grown
-        StateOutput out = encode(state.snapshotRawBytes + state.snapshotRawBytes / 8 + 4096,
-                o -> writeState(state, o));
+        StateOutput out = encode(new StateOutput((int) Math.min(state.snapshotRawBytes + state.snapshotRawBytes / 8
+                + 4096, 64 << 20)), o -> writeState(state, o));
         state.snapshotRawBytes = out.size();
         return out.toCompressedArray();
     }
@@ -657,14 +657,8 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
     private byte[] delta(S state) {
         // one buffer for every delta of the stage (a batch's deltas are encoded one after the other on its thread):
         // a new one per delta, grown by doubling from a few KiB, was a tenth of the service's allocated bytes
-        try {
-            deltaBuffer.reset();
-            deltaBuffer.writeInt(snapshotFormat);
-            writeDelta(state, deltaBuffer);
-            return deltaBuffer.toCompressedArray();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        deltaBuffer.reset();
+        return encode(deltaBuffer, out -> writeDelta(state, out)).toCompressedArray();
     }
 
     private interface Writing {
@@ -675,9 +669,9 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
         void from(DataInputStream in, int format) throws IOException;
     }
 
-    private StateOutput encode(long expectedBytes, Writing writing) {
+    /** Writes the format and then what {@code writing} writes to {@code out}; {@code out}. */
+    private StateOutput encode(StateOutput out, Writing writing) {
         try {
-            StateOutput out = new StateOutput((int) Math.min(expectedBytes, 64 << 20));
             out.writeInt(snapshotFormat);
             writing.to(out);
             return out;

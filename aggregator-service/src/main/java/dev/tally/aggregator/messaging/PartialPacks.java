@@ -15,10 +15,8 @@ import org.apache.kafka.common.utils.Utils;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.math.BigDecimal;
-import java.nio.ByteOrder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,8 +48,6 @@ final class PartialPacks {
     static final int MAX_BYTES = 256 * 1024;
     /** The binary pack's format, after its first byte (zero). */
     static final int FORMAT = 1;
-    private static final VarHandle INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.BIG_ENDIAN);
-    private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
     /** A record of page-partials as stage 2 reads it: a watermark, or partials covering a source offset. */
     sealed interface Input permits Watermark, Partials {
@@ -67,6 +63,8 @@ final class PartialPacks {
     private final JsonFactory factory;
     /** Whether {@link #pack} writes JSON packs, as versions before the binary ones did. */
     private final boolean json;
+    /** The buffer {@link #pack} writes a binary pack in (a stage packs one partition after the other). */
+    private final StateOutput buffer = new StateOutput(64 * 1024);
     /**
      * The page ids read, one copy each (see {@link Interner}); {@link #read} is called by one thread. Made by the
      * first read: stage 1 only writes packs.
@@ -91,6 +89,9 @@ final class PartialPacks {
      */
     List<OutRecord> pack(String topic, int partitions, int sourcePartition, long sourceOffset,
                          List<PartialWindows.Update> updates) {
+        if (updates.isEmpty()) {
+            return List.of();
+        }
         List<List<PartialWindows.Update>> byTarget = new ArrayList<>(partitions);
         for (int i = 0; i < partitions; i++) {
             byTarget.add(new ArrayList<>());
@@ -102,7 +103,7 @@ final class PartialPacks {
             return packJson(topic, byTarget, sourcePartition, sourceOffset);
         }
         List<OutRecord> records = new ArrayList<>();
-        StateOutput out = new StateOutput(64 * 1024);
+        StateOutput out = buffer;
         try {
             for (int target = 0; target < partitions; target++) {
                 List<PartialWindows.Update> mine = byTarget.get(target);
@@ -120,7 +121,7 @@ final class PartialPacks {
                         count++;
                     } while (from < mine.size() && out.size() < MAX_BYTES);
                     byte[] value = out.toByteArray();
-                    INT.set(value, COUNT_AT, count);
+                    ByteBuffer.wrap(value).putInt(COUNT_AT, count);
                     records.add(OutRecord.of(topic, null, target, value));
                 }
             }
@@ -258,8 +259,7 @@ final class PartialPacks {
         in.nextToken();
         double error = in.getDoubleValue();
         in.nextToken();
-        BigDecimal sum = in.getNumberType() == JsonParser.NumberType.INT && in.getIntValue() == 0
-                ? BigDecimal.ZERO : in.getDecimalValue(); // the one zero that sums skip
+        BigDecimal sum = in.getDecimalValue();
         long version = in.nextLongValue(0);
         expect(in.nextToken(), JsonToken.END_ARRAY);
         if (name == null || page == null || method == null) {
@@ -280,9 +280,10 @@ final class PartialPacks {
                 throw new IOException("a pack of partials of format " + value[1] + ", not " + FORMAT
                         + " (written by a newer version?)");
             }
-            int sourcePartition = (int) INT.get(value, 2);
-            long sourceOffset = (long) LONG.get(value, 6);
-            int count = (int) INT.get(value, COUNT_AT);
+            ByteBuffer numbers = ByteBuffer.wrap(value); // big-endian, as DataOutput wrote them
+            int sourcePartition = numbers.getInt(2);
+            long sourceOffset = numbers.getLong(6);
+            int count = numbers.getInt(COUNT_AT);
             int at = COUNT_AT + 4;
             if (count < 0 || count > (value.length - at) / PARTIAL_MIN_BYTES) {
                 throw new IOException("a pack of partials of " + value.length + " bytes says it holds " + count);
@@ -293,22 +294,22 @@ final class PartialPacks {
                 at = skipText(value, at);
                 String page = text(value, at, pages);
                 at = skipText(value, at);
-                long start = (long) LONG.get(value, at);
-                long end = (long) LONG.get(value, at + 8);
-                long views = (long) LONG.get(value, at + 16);
-                long users = (long) LONG.get(value, at + 24);
+                long start = numbers.getLong(at);
+                long end = numbers.getLong(at + 8);
+                long views = numbers.getLong(at + 16);
+                long users = numbers.getLong(at + 24);
                 at += 32;
                 String method = text(value, at, labels);
                 at = skipText(value, at);
-                double error = Double.longBitsToDouble((long) LONG.get(value, at));
+                double error = numbers.getDouble(at);
                 at += 8;
                 BigDecimal sum = BigDecimal.ZERO;
                 if (value[at++] != 0) {
-                    sum = new BigDecimal(new String(value, at + 2, skipText(value, at) - at - 2,
-                            StandardCharsets.US_ASCII)); // a decimal's text: digits, sign, point, exponent
-                    at = skipText(value, at);
+                    int textEnd = skipText(value, at); // a decimal's text: digits, sign, point, exponent
+                    sum = new BigDecimal(new String(value, at + 2, textEnd - at - 2, StandardCharsets.US_ASCII));
+                    at = textEnd;
                 }
-                long version = (long) LONG.get(value, at);
+                long version = numbers.getLong(at);
                 at += 8;
                 String spec = specs.apply(text(value, nameAt, labels));
                 if (spec != null) {

@@ -21,13 +21,15 @@ import java.util.Map;
  */
 final class WindowResultJson {
     private final JsonFactory factory;
+    /** The buffer a result is written in, then copied out (stage 2 writes one result after the other). */
+    private final ByteArrayBuilder bytes = new ByteArrayBuilder(512);
 
     WindowResultJson(JsonFactory factory) {
         this.factory = factory;
     }
 
     byte[] write(WindowResult result) {
-        ByteArrayBuilder bytes = new ByteArrayBuilder(512);
+        bytes.reset();
         try (JsonGenerator out = factory.createGenerator(bytes)) {
             out.writeStartObject();
             out.writeStringField("page_id", result.pageId());
