@@ -13,8 +13,8 @@ java_bin() {
   if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then echo "$JAVA_HOME/bin/java"; else echo java; fi
 }
 
-echo "bench: building (./mvnw -q -B package -DskipTests -pl bench,aggregator-service,view-service -am); the first build downloads dependencies"
-(cd "$home" && ./mvnw -q -B package -DskipTests -pl bench,aggregator-service,view-service -am)
+echo "bench: building (./mvnw -q -B package -DskipTests -pl bench,ingest-service,aggregator-service,view-service -am); the first build downloads dependencies"
+(cd "$home" && ./mvnw -q -B package -DskipTests -pl bench,ingest-service,aggregator-service,view-service -am)
 
 mkdir -p "$bench/target/latency-run"
 cd "$bench/target/latency-run"

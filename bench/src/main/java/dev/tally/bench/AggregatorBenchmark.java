@@ -285,7 +285,7 @@ public final class AggregatorBenchmark {
      * found by their data folder, the server and its backends together. A backend that exited meanwhile is lost (they live as long as
      * the service's connections here).
      */
-    private static Duration postgresCpu() {
+    static Duration postgresCpu() {
         String dataDir = Path.of("target/tally-test-stack").toAbsolutePath().toString();
         try (var all = ProcessHandle.allProcesses()) {
             return all.filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false)

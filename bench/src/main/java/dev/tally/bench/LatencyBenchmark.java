@@ -117,6 +117,7 @@ public final class LatencyBenchmark {
     /** What the load and the probes saw. */
     record Measured(Latencies.Summary probes, long probesSent, long probesUnseen, long probeErrors,
                     double p90Ms, long loadEventsAccepted, long loadRequestsFailed, long loadSendsLate,
+                    long warmupSendsLate,
                     Duration window, double[] ingestMs, List<ProbeHops.Probe> probeTimes) {
         double eventsPerSecond() {
             return loadEventsAccepted / (window.toNanos() / 1e9);
@@ -165,12 +166,19 @@ public final class LatencyBenchmark {
             ServiceProcess aggregator = start("aggregator-service", stack, Map.of(), services);
             ServiceProcess view = start("view-service", stack, Map.of(), services);
 
+            Map<String, ProcessHandle> processes = new java.util.LinkedHashMap<>();
+            for (ServiceProcess service : List.of(ingest, aggregator, view)) {
+                processes.put(service == ingest ? "ingest-service" : service == aggregator ? "aggregator-service"
+                        : "view-service", service.handle());
+            }
+            CompletableFuture<String> footprint = footprint(processes);
             Measured measured = measure(ingest, view);
             String stages = stages(PromScrape.read(aggregator.url("/q/metrics")), PromScrape.read(view.url(
                     "/q/metrics")));
             AggregatorBenchmark.say("reading page-stats for the probes' hops");
             String markdown = report(reference, measured, stages + "\n\n" + ProbeHops.describe(
-                    stack.kafkaBootstrap(), Topics.PAGE_STATS, measured.probeTimes()));
+                    stack.kafkaBootstrap(), Topics.PAGE_STATS, measured.probeTimes()),
+                    footprint.get(30, TimeUnit.SECONDS));
             System.out.println();
             System.out.println(markdown);
             if (options.writeResults()) {
@@ -187,6 +195,30 @@ public final class LatencyBenchmark {
         } finally {
             services.forEach(ServiceProcess::close);
         }
+    }
+
+    /**
+     * The services' {@link Footprint} over the measured window: taken when the warm-up ends and when the load does
+     * (on a thread of its own: jcmd takes a moment), as a Markdown table.
+     */
+    private CompletableFuture<String> footprint(Map<String, ProcessHandle> processes) {
+        CompletableFuture<String> table = new CompletableFuture<>();
+        Thread thread = new Thread(() -> {
+            try {
+                Thread.sleep(options.warmup().toMillis());
+                Footprint start = Footprint.take(processes);
+                Thread.sleep(options.window().toMillis());
+                table.complete(Footprint.take(processes).since(start));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                table.complete("(not measured: interrupted)");
+            } catch (RuntimeException e) {
+                table.complete("(not measured: " + e + ")");
+            }
+        }, "bench-footprint");
+        thread.setDaemon(true);
+        thread.start();
+        return table;
     }
 
     private ServiceProcess start(String name, StackInfo stack, Map<String, String> env,
@@ -286,7 +318,9 @@ public final class LatencyBenchmark {
         private long probeErrors;
         private long accepted;
         private long failed;
+        /** Sends skipped during the measured window, and during the warm-up (the JIT still compiling). */
         private long late;
+        private long lateInWarmup;
         private long sequence;
         private boolean loadOver;
         private CompletableFuture<Measured> done;
@@ -328,14 +362,19 @@ public final class LatencyBenchmark {
                     vertx.cancelTimer(id);
                     return;
                 }
-                AggregatorBenchmark.say(String.format("  %,d clicks accepted, %d probes measured, %d requests late, "
-                        + "%d failed", accepted, latencies.count(), late, failed));
+                AggregatorBenchmark.say(String.format("  %,d clicks accepted, %d probes measured, %d requests late "
+                        + "(%d in the warm-up), %d failed", accepted, latencies.count(), late, lateInWarmup, failed));
             });
         }
 
         private void sendLoad() {
             if (loadInFlight >= MAX_LOAD_IN_FLIGHT) {
-                late++; // the service is behind: an open loop would queue; this one counts it
+                // the service is behind: an open loop would queue; this one counts it
+                if (System.nanoTime() >= measureStart) {
+                    late++;
+                } else {
+                    lateInWarmup++;
+                }
                 return;
             }
             StringBuilder body = new StringBuilder(options.batch() * 200).append('[');
@@ -424,7 +463,7 @@ public final class LatencyBenchmark {
                     AggregatorBenchmark.say("probes.csv not written: " + e);
                 }
                 done.complete(new Measured(latencies.summary(), probesSent, probesUnseen, probeErrors,
-                        latencies.percentileMs(0.9), accepted, failed, late, options.window(),
+                        latencies.percentileMs(0.9), accepted, failed, late, lateInWarmup, options.window(),
                         new double[] {ingested.percentileMs(0.5), ingested.percentileMs(0.9),
                                 ingested.percentileMs(0.99)}, probeTimes));
             }
@@ -475,7 +514,7 @@ public final class LatencyBenchmark {
                 .mapToDouble(s -> s.value() * 1000).max().orElse(Double.NaN);
     }
 
-    private String report(Reference reference, Measured measured, String stages) {
+    private String report(Reference reference, Measured measured, String stages, String footprint) {
         Latencies.Summary probes = measured.probes();
         String command = "bench/latency.sh " + options.flags();
         return String.format("""
@@ -502,11 +541,15 @@ public final class LatencyBenchmark {
                         | samples | %,d probes (%d never seen within %d s, %d not accepted) | 10,000 records | |
 
                         Load during the measured %d s, after %d s of the same load as a warm-up: %,d clicks accepted (%,.0f clicks/s), %d requests failed, \
-                        %d sends skipped because %d requests were already in flight (the service was behind).
+                        %d sends skipped because %d requests were already in flight (the service was behind; %d more in the warm-up).
 
                         Of the probes' latency, the part until ingest accepted the click (its `202`): p50 %.1f ms, \
                         p90 %.1f ms, p99 %.1f ms. %s
 
+                        Who used the machine during the measured window (CPU time from the operating system; JIT time \
+                        from each JVM's `java.ci.totalTime`):
+
+                        %s
                         EndToEndLatency's result: `%s`
 
                         Reproduce (from the checkout, a JDK on the PATH is all it needs):
@@ -523,7 +566,7 @@ public final class LatencyBenchmark {
                 measured.probeErrors(), options.window().toSeconds(), options.warmup().toSeconds(),
                 measured.loadEventsAccepted(),
                 measured.eventsPerSecond(), measured.loadRequestsFailed(), measured.loadSendsLate(),
-                MAX_LOAD_IN_FLIGHT, measured.ingestMs()[0], measured.ingestMs()[1], measured.ingestMs()[2],
-                stages, reference.line(), command);
+                MAX_LOAD_IN_FLIGHT, measured.warmupSendsLate(), measured.ingestMs()[0], measured.ingestMs()[1], measured.ingestMs()[2],
+                stages, footprint, reference.line(), command);
     }
 }

@@ -72,6 +72,11 @@ public final class ServiceProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /** The service's process, for its CPU time. */
+    public ProcessHandle handle() {
+        return process.toHandle();
+    }
+
     public Path log() {
         return log;
     }
