@@ -67,8 +67,14 @@ abstract class CheckpointedStage<S extends CheckpointedStage.PartitionState, R> 
      * {@link #snapshotDue} for the most).
      */
     static final int SNAPSHOT_FACTOR = 2;
-    /** About this many deltas follow a snapshot at most (see {@link #snapshotDue}). */
-    static final int MAX_DELTAS = 512;
+    /**
+     * About this many deltas follow a snapshot at most (see {@link #snapshotDue}): a bound on the rows a restore reads;
+     * the bytes' bound mostly comes first. It was 512: at 10,000 clicks/s a stage commits about 20 small batches a
+     * second, so a stage-1 partition took a snapshot every 25 s or so whatever its size, and a snapshot encodes the
+     * whole partition, dedup memory included (16 bytes per event id of the horizon: megabytes within minutes). With
+     * 4,096 the bytes decide: a partition's snapshots came 9, 15, 25, 44 and 67 s apart as its state grew to 5.6 MB.
+     */
+    static final int MAX_DELTAS = 4096;
 
     /**
      * The bookkeeping of one partition's state: where it was last committed, what its checkpoint is made of, and
