@@ -24,7 +24,7 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
               --batch-events N         events per POST /events/batch (default 100)
               --batch-concurrency L    batch requests in flight; a comma list runs each (default 16)
               --single-concurrency L   single-event requests in flight; a comma list runs each (default 128)
-              --ingest-jvm-args "A"    JVM flags of ingest-service (default "-Xmx512m", as ./tally runs it)
+              --ingest-jvm-args "A"    JVM flags of ingest-service (default "-Xms256m -Xmx512m", as ./tally runs it)
               --quiet-wait S           wait at most this long for the machine to be under 15% busy before
                                        starting, as it is shared with builds (default 300; 0 does not wait)
               --jfr                    record ingest-service with JFR during each measured window
@@ -34,7 +34,7 @@ record BenchOptions(long records, int recordBytes, int partitions, Duration warm
 
     static BenchOptions defaults() {
         return new BenchOptions(1_000_000, 200, 8, Duration.ofSeconds(20), Duration.ofSeconds(30), 100,
-                List.of(16), List.of(128), "-Xmx512m", Duration.ofSeconds(300), false, true);
+                List.of(16), List.of(128), "-Xms256m -Xmx512m", Duration.ofSeconds(300), false, true);
     }
 
     static BenchOptions parse(String[] args) {

@@ -59,8 +59,9 @@ public final class LatencyBenchmark {
                 usage: bench/latency.sh [flags]
                   --rate N        clicks per second sent to ingest (default 10000)
                   --batch N       clicks per POST /events/batch request (default 100)
-                  --warmup S      seconds of load before probes count (default 60: for about the first 40 s
-                                  the services' JITs compile and stage 1's batches are ten times larger)
+                  --warmup S      seconds of load before probes count (default 150: on two cores the three
+                                  services' JITs compiled all through the first two minutes, each about
+                                  a compiler thread's worth, and p99 was twice as high after 60 s)
                   --seconds S     seconds of load during which probes count (default 60)
                   --probes N      probes per second (default 20: 1,200 a minute; of 300, p99 was the third
                                   slowest probe, and moved by 100-200 ms between runs)
@@ -94,7 +95,7 @@ public final class LatencyBenchmark {
         private static final class Parsed {
             int rate = 10_000;
             int batch = 100;
-            long warmup = 60;
+            long warmup = 150;
             long seconds = 60;
             int probes = 20;
             int partitions = 8;
