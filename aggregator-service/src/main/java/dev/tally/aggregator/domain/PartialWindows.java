@@ -80,6 +80,8 @@ public final class PartialWindows {
         boolean unsaved;
         /** Closed and forgotten, or replaced by a restore: out of the lists at the next clean-up. */
         boolean removed;
+        /** {@link #touches} when an event last counted in it; 0 if none did since it was made or restored. */
+        long touched;
 
         Partial(int spec, boolean pane, String group, Window window, long closesAt, UniqueCounter users) {
             this.spec = spec;
@@ -230,6 +232,32 @@ public final class PartialWindows {
     private final UniqueCounter.UnionTable unionTable = new UniqueCounter.UnionTable();
     /** Windows of paned definitions that the watermark closed, for the next {@link #drain}. */
     private final List<Update> closedWindows = new ArrayList<>();
+    /** At most this many paned windows a {@link #drain} counts ahead of their close (0: none). */
+    private int countAheadPerDrain = COUNT_AHEAD_PER_DRAIN;
+    /** Events counted so far: each partial's {@link Partial#touched} is this count at its last event. */
+    private long touches;
+    /**
+     * The distinct users of paned windows whose every pane the watermark has passed but which are not closed yet
+     * (still open for late events within their grace), counted ahead by {@link #drain}, with {@link #touches} at
+     * that moment: used when the window closes if no pane has counted an event since.
+     */
+    private final Map<WindowKey, CountedAhead> countedAhead = new HashMap<>();
+    /** The windows waiting to be counted ahead, in the order their panes were passed. */
+    private final java.util.ArrayDeque<WindowKey> toCountAhead = new java.util.ArrayDeque<>();
+    /** The watermark up to which the windows it has passed the end of are in {@link #toCountAhead}. */
+    private long countAheadThrough = Long.MIN_VALUE;
+
+    /**
+     * At most this many windows a batch counts ahead. The default five-minute windows of 1,000 pages close together
+     * (at second 15 of each minute with event times of now) and counting them from their panes took the batch that
+     * closed them 182 ms at 10,000 clicks/s: the watermark passes their ends 10 s (their grace) before, so a few
+     * hundred a batch spread that count over the batches between.
+     */
+    static final int COUNT_AHEAD_PER_DRAIN = 256;
+
+    /** A window's users counted ahead of its close, and {@link #touches} when they were. */
+    private record CountedAhead(UniqueCounter.UnionTable.Distinct distinct, long touches) {
+    }
 
     public PartialWindows(int partition, List<WindowSpec> specs, Duration outOfOrderness, int exactLimit) {
         this.partition = partition;
@@ -325,6 +353,7 @@ public final class PartialWindows {
     }
 
     private void count(Partial partial, ClickEvent event) {
+        partial.touched = ++touches;
         partial.views++;
         partial.users.add(event.userId());
         if (event.value() != null) {
@@ -380,7 +409,81 @@ public final class PartialWindows {
         }
         changed.subList(kept, changed.size()).clear();
         removeClosed();
+        countAhead();
         return updates;
+    }
+
+    /** Sets how many windows a {@link #drain} counts ahead of their close (0: none); for tests that compare. */
+    void countAheadPerDrain(int windows) {
+        countAheadPerDrain = windows;
+    }
+
+    /**
+     * Counts the distinct users of up to {@link #countAheadPerDrain} paned windows whose panes the watermark has all
+     * passed but which are still open for late events (see {@link #COUNT_AHEAD_PER_DRAIN}). The same parts in the
+     * same order as at the close, so the same figures; an event counted in a pane since makes the close count again.
+     */
+    private void countAhead() {
+        long watermark = watermarkMillis();
+        if (countAheadPerDrain == 0 || watermark == Long.MIN_VALUE) {
+            return;
+        }
+        if (watermark > countAheadThrough) {
+            for (int s = 0; s < specs.size(); s++) {
+                if (!paned[s]) {
+                    continue;
+                }
+                long step = advanceMillis[s];
+                long lastEnded = Math.floorDiv(watermark - sizeMillis[s], step) * step;
+                long first = countAheadThrough == Long.MIN_VALUE ? Long.MIN_VALUE
+                        : Math.floorDiv(countAheadThrough - sizeMillis[s], step) * step + step;
+                // windows whose ends the watermark has passed since, and that it does not close yet
+                for (long start = Math.max(first, Math.floorDiv(watermark - sizeMillis[s] - graceMillis[s], step)
+                        * step + step); start <= lastEnded; start += step) {
+                    for (String group : groups.keySet()) {
+                        toCountAhead.add(new WindowKey(group, s, start));
+                    }
+                }
+            }
+            countAheadThrough = watermark;
+        }
+        int left = countAheadPerDrain;
+        List<UniqueCounter> users = new ArrayList<>();
+        while (left > 0 && !toCountAhead.isEmpty()) {
+            WindowKey key = toCountAhead.poll();
+            Group group = groups.get(key.group());
+            if (group == null || watermark >= key.start() + sizeMillis[key.spec()] + graceMillis[key.spec()]) {
+                continue; // closed meanwhile
+            }
+            users.clear();
+            for (Partial part : windowParts(group, key.spec(), key.start(), group.find(key.spec(), key.start()))) {
+                users.add(part.users);
+            }
+            if (!users.isEmpty()) {
+                countedAhead.put(key, new CountedAhead(unionTable.distinct(users, exactLimit), touches));
+                left--;
+            }
+        }
+    }
+
+    /**
+     * The parts of a paned window, in the order its count takes them (the same parts in the same order give the same
+     * estimate): its own partial {@code kept}, if any (for its version, and holding the events of a checkpoint from
+     * before panes), then its panes from the first.
+     */
+    private List<Partial> windowParts(Group group, int s, long start, Partial kept) {
+        List<Partial> parts = new ArrayList<>(1 + (int) (sizeMillis[s] / advanceMillis[s]));
+        if (kept != null) {
+            parts.add(kept);
+        }
+        int pane = Group.slot(s, true, specs.size());
+        for (long at = start; at < start + sizeMillis[s]; at += advanceMillis[s]) {
+            Partial partial = group.find(pane, at);
+            if (partial != null) {
+                parts.add(partial);
+            }
+        }
+        return parts;
     }
 
     /**
@@ -487,25 +590,20 @@ public final class PartialWindows {
      * closed yet), its partial keeps the version.
      */
     private Update sendWindow(Group group, String name, int s, long start, boolean early) {
+        CountedAhead ahead = early ? null : countedAhead.remove(new WindowKey(name, s, start));
         Partial kept = group.find(s, start);
+        List<Partial> parts = windowParts(group, s, start, kept);
         boolean changedSinceSent = kept == null || kept.version == 0 || kept.changed;
         long views = 0;
         java.math.BigDecimal valueSum = java.math.BigDecimal.ZERO;
-        List<UniqueCounter> users = new ArrayList<>();
-        if (kept != null) {
-            views += kept.views;
-            valueSum = plus(valueSum, kept.valueSum);
-            users.add(kept.users);
-        }
-        long step = advanceMillis[s];
-        for (long pane = start; pane < start + sizeMillis[s]; pane += step) {
-            Partial partial = group.find(Group.slot(s, true, specs.size()), pane);
-            if (partial != null) {
-                views += partial.views;
-                valueSum = plus(valueSum, partial.valueSum);
-                users.add(partial.users);
-                changedSinceSent |= partial.changed;
-            }
+        long touched = 0;
+        List<UniqueCounter> users = new ArrayList<>(parts.size());
+        for (Partial partial : parts) {
+            views += partial.views;
+            valueSum = plus(valueSum, partial.valueSum);
+            changedSinceSent |= partial.changed;
+            touched = Math.max(touched, partial.touched);
+            users.add(partial.users);
         }
         if (views == 0 || !changedSinceSent) {
             return null;
@@ -519,7 +617,8 @@ public final class PartialWindows {
             kept.changed = false;
             markUnsaved(kept);
         }
-        UniqueCounter.UnionTable.Distinct distinct = unionTable.distinct(users, exactLimit);
+        UniqueCounter.UnionTable.Distinct distinct = ahead != null && touched <= ahead.touches() ? ahead.distinct()
+                : unionTable.distinct(users, exactLimit);
         return new Update(partition, name, window(s, start), views, distinct.estimate(), distinct.method(),
                 distinct.relativeError(), valueSum, version);
     }
@@ -672,6 +771,9 @@ public final class PartialWindows {
         closedThrough = watermarkMillis();
         nextWindowClose = Long.MIN_VALUE;
         closedWindows.clear(); // sent by the batch that closed them, if it committed; else closed again
+        countedAhead.clear(); // counted from the partials before the restore
+        toCountAhead.clear();
+        countAheadThrough = Long.MIN_VALUE;
     }
 
     /** Applies a delta written by {@link #writeChanges} to the state it was written after. */

@@ -95,6 +95,52 @@ class PanesTest {
     }
 
     @Test
+    void windowsCountedAheadOfTheirCloseGetWhatTheCloseWouldCount() {
+        for (long seed = 1; seed <= 30; seed++) {
+            Random random = new Random(seed);
+            PartialWindows ahead = new PartialWindows(0, List.of(PANED), Duration.ofSeconds(30), 12);
+            PartialWindows atClose = new PartialWindows(0, List.of(PANED), Duration.ofSeconds(30), 12);
+            ahead.countAheadPerDrain(1 + random.nextInt(4)); // a few a batch: some wait for the next batches
+            atClose.countAheadPerDrain(0);
+            int second = 0;
+            int id = 0;
+            for (int batch = 0; batch < 80; batch++) {
+                int size = 1 + random.nextInt(12);
+                for (int i = 0; i < size; i++) {
+                    second += random.nextInt(4);
+                    // some late for the windows counted ahead, but within their grace
+                    int at = random.nextInt(5) == 0 ? second - random.nextInt(90) : second;
+                    ClickEvent event = click("e" + id++, "u" + random.nextInt(20), "p" + random.nextInt(3),
+                            Math.max(0, at), null);
+                    ahead.add(event);
+                    atClose.add(event);
+                }
+                boolean flush = random.nextInt(9) == 0;
+                assertEquals(flush ? atClose.flush() : atClose.drain(), flush ? ahead.flush() : ahead.drain(),
+                        "seed " + seed + ", batch " + batch);
+            }
+        }
+    }
+
+    @Test
+    void aWindowCountedAheadIsCountedAgainAtItsCloseIfALateEventChangedIt() {
+        for (int perDrain : new int[] {0, PartialWindows.COUNT_AHEAD_PER_DRAIN}) {
+            PartialWindows panes = new PartialWindows(0, List.of(PANED), Duration.ZERO, 100);
+            panes.countAheadPerDrain(perDrain);
+            panes.add(click("a", "u1", "home", 30, null));             // 10:00:30
+            panes.drain();
+            panes.add(click("b", "u1", "home", 310, null));            // 10:05:10: [10:00, 10:05) ended, 20 s grace
+            panes.drain();                                             // counts [10:00, 10:05) ahead: u1
+            assertTrue(panes.add(click("c", "u2", "home", 290, null)).isEmpty(), "10:04:50 is within the grace");
+            panes.drain();
+            panes.add(click("d", "u3", "home", 360, null));            // 10:06 closes [10:00, 10:05)
+            PartialWindows.Update closed = panes.drain().stream()
+                    .filter(update -> update.window().start().equals(BASE)).findFirst().orElseThrow();
+            assertEquals("2 views, 2 exact, sum 0", totals(closed), "counted ahead " + perDrain + " a batch");
+        }
+    }
+
+    @Test
     void anEventLateForAWindowClosedEarlierInTheSameBatchStaysOutOfItAndGoesIntoTheOpenOnes() {
         WindowSpec noGrace = WindowSpec.hopping("five", SIZE, ADVANCE, Duration.ZERO, WindowSpec.EmitPolicy.FINAL);
         PartialWindows panes = new PartialWindows(0, List.of(noGrace), Duration.ZERO, 100);
