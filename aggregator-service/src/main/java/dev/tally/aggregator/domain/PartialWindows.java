@@ -246,6 +246,8 @@ public final class PartialWindows {
     private final java.util.ArrayDeque<WindowKey> toCountAhead = new java.util.ArrayDeque<>();
     /** The watermark up to which the windows it has passed the end of are in {@link #toCountAhead}. */
     private long countAheadThrough = Long.MIN_VALUE;
+    /** Closes that used a count made ahead, for tests. */
+    private long closesCountedAhead;
 
     /**
      * At most this many windows a partition counts ahead per batch. The default five-minute windows of 1,000 pages
@@ -417,6 +419,11 @@ public final class PartialWindows {
     /** Sets how many windows a {@link #drain} counts ahead of their close (0: none); for tests that compare. */
     void countAheadPerDrain(int windows) {
         countAheadPerDrain = windows;
+    }
+
+    /** How many closes used a count made ahead, for tests. */
+    long closesCountedAhead() {
+        return closesCountedAhead;
     }
 
     /**
@@ -618,8 +625,13 @@ public final class PartialWindows {
             kept.changed = false;
             markUnsaved(kept);
         }
-        UniqueCounter.UnionTable.Distinct distinct = ahead != null && touched <= ahead.touches() ? ahead.distinct()
-                : unionTable.distinct(users, exactLimit);
+        UniqueCounter.UnionTable.Distinct distinct;
+        if (ahead != null && touched <= ahead.touches()) {
+            distinct = ahead.distinct();
+            closesCountedAhead++;
+        } else {
+            distinct = unionTable.distinct(users, exactLimit);
+        }
         return new Update(partition, name, window(s, start), views, distinct.estimate(), distinct.method(),
                 distinct.relativeError(), valueSum, version);
     }

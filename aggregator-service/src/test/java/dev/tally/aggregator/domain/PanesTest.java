@@ -119,6 +119,32 @@ class PanesTest {
                 assertEquals(flush ? atClose.flush() : atClose.drain(), flush ? ahead.flush() : ahead.drain(),
                         "seed " + seed + ", batch " + batch);
             }
+            assertTrue(ahead.closesCountedAhead() > 0, "seed " + seed + ": some closes used a count made ahead");
+            assertEquals(0, atClose.closesCountedAhead());
+        }
+    }
+
+    @Test
+    void aCountMadeAheadIsForgottenWhenTheStateIsRestoredInPlace() throws IOException {
+        // a failed attempt restores the partition's state into the same object, and the batch is read again
+        for (int perDrain : new int[] {0, PartialWindows.COUNT_AHEAD_PER_DRAIN}) {
+            PartialWindows panes = new PartialWindows(0, List.of(PANED), Duration.ZERO, 100);
+            panes.countAheadPerDrain(perDrain);
+            panes.add(click("a", "u1", "home", 30, null));             // 10:00:30
+            panes.drain();
+            ByteArrayOutputStream committed = new ByteArrayOutputStream();
+            panes.writeTo(new DataOutputStream(committed));
+            panes.checkpointed();
+            // the attempt: u2 at 10:04:50, then 10:05:10 passes the end of [10:00, 10:05), counted ahead with u2
+            panes.add(click("b", "u2", "home", 290, null));
+            panes.add(click("c", "u3", "home", 310, null));
+            panes.drain();
+            // it fails: back to the committed state, and this time the window closes without u2
+            panes.readFrom(new DataInputStream(new ByteArrayInputStream(committed.toByteArray())));
+            panes.add(click("d", "u4", "home", 360, null));            // 10:06 closes [10:00, 10:05)
+            PartialWindows.Update closed = panes.drain().stream()
+                    .filter(update -> update.window().start().equals(BASE)).findFirst().orElseThrow();
+            assertEquals("1 views, 1 exact, sum 0", totals(closed), "counted ahead " + perDrain + " a batch");
         }
     }
 
@@ -137,6 +163,7 @@ class PanesTest {
             PartialWindows.Update closed = panes.drain().stream()
                     .filter(update -> update.window().start().equals(BASE)).findFirst().orElseThrow();
             assertEquals("2 views, 2 exact, sum 0", totals(closed), "counted ahead " + perDrain + " a batch");
+            assertEquals(0, panes.closesCountedAhead(), "the late event made the close count again");
         }
     }
 
