@@ -168,10 +168,9 @@ public final class LatencyBenchmark {
             ServiceProcess view = start("view-service", stack, Map.of(), services);
 
             Map<String, ProcessHandle> processes = new java.util.LinkedHashMap<>();
-            for (ServiceProcess service : List.of(ingest, aggregator, view)) {
-                processes.put(service == ingest ? "ingest-service" : service == aggregator ? "aggregator-service"
-                        : "view-service", service.handle());
-            }
+            processes.put("ingest-service", ingest.handle());
+            processes.put("aggregator-service", aggregator.handle());
+            processes.put("view-service", view.handle());
             CompletableFuture<String> footprint = footprint(processes);
             Measured measured = measure(ingest, view);
             String stages = stages(PromScrape.read(aggregator.url("/q/metrics")), PromScrape.read(view.url(
