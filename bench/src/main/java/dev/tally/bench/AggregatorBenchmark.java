@@ -264,11 +264,7 @@ public final class AggregatorBenchmark {
         Thread thread = new Thread(() -> {
             try {
                 Thread.sleep(10_000);
-                Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
-                Process p = new ProcessBuilder(jcmd.toString(), Long.toString(service.pid()), "JFR.start",
-                        "duration=30s", "settings=profile", "filename=" + file).redirectErrorStream(true).start();
-                String out = new String(p.getInputStream().readAllBytes()).trim();
-                p.waitFor();
+                String out = Jcmd.run(service, "JFR.start", "duration=30s", "settings=profile", "filename=" + file);
                 say("  JFR: " + out.replace('\n', ' '));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

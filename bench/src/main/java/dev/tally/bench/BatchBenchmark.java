@@ -267,13 +267,8 @@ public final class BatchBenchmark {
 
     /** Runs {@code jcmd} on the service, for its JFR recording; a failure is reported, not fatal. */
     private static void jcmd(ProcessHandle process, String... command) throws InterruptedException {
-        List<String> line = new java.util.ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd")
-                .toString(), Long.toString(process.pid())));
-        line.addAll(List.of(command));
         try {
-            Process p = new ProcessBuilder(line).redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            p.waitFor();
+            String out = Jcmd.run(process, command);
             AggregatorBenchmark.say("  jcmd " + command[0] + ": " + out.replace('\n', ' '));
         } catch (IOException e) {
             AggregatorBenchmark.say("  jcmd " + command[0] + " failed: " + e);

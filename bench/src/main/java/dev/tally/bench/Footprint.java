@@ -1,13 +1,10 @@
 package dev.tally.bench;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -36,15 +33,8 @@ record Footprint(long nanos, Map<String, Duration> cpu, Map<String, Duration> ji
 
     /** The time a JVM's JIT compilers spent compiling so far (wall time, summed over its compiler threads). */
     static Optional<Duration> jitTime(ProcessHandle process) {
-        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         try {
-            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "PerfCounter.print")
-                    .redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return Optional.empty();
-            }
+            String out = Jcmd.run(process, "PerfCounter.print");
             Matcher time = JIT_NANOS.matcher(out);
             Matcher frequency = TICKS_PER_SECOND.matcher(out);
             if (!time.find() || !frequency.find()) {

@@ -74,13 +74,8 @@ final class IngestServiceProcess implements AutoCloseable {
     /** Starts a JFR recording of the service for {@code duration}, written to {@code file} when it ends. */
     void startRecording(String name, Duration duration, Path file) {
         try {
-            Process jcmd = new ProcessBuilder(java("jcmd"), Long.toString(process.pid()), "JFR.start",
-                    "name=" + name, "settings=profile", "duration=" + duration.toSeconds() + "s",
-                    "filename=" + file.toAbsolutePath()).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!jcmd.waitFor(20, TimeUnit.SECONDS)) {
-                jcmd.destroyForcibly();
-            }
+            Jcmd.run(handle(), "JFR.start", "name=" + name, "settings=profile",
+                    "duration=" + duration.toSeconds() + "s", "filename=" + file.toAbsolutePath());
         } catch (IOException e) {
             IngestBenchmark.say("could not start JFR: " + e);
         } catch (InterruptedException e) {

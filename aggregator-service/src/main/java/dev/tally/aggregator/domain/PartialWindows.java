@@ -598,7 +598,8 @@ public final class PartialWindows {
      * closed yet), its partial keeps the version.
      */
     private Update sendWindow(Group group, String name, int s, long start, boolean early) {
-        CountedAhead ahead = early ? null : countedAhead.remove(new WindowKey(name, s, start));
+        CountedAhead ahead = early || countedAhead.isEmpty() ? null
+                : countedAhead.remove(new WindowKey(name, s, start));
         Partial kept = group.find(s, start);
         List<Partial> parts = windowParts(group, s, start, kept);
         boolean changedSinceSent = kept == null || kept.version == 0 || kept.changed;
